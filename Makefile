@@ -1,0 +1,138 @@
+# pipeml — one Makefile: build, test, pipeline, bench, install, data, deps.
+# GNU make. `make help` lists the targets.
+
+SHELL      = /bin/bash
+PREFIX     = /usr/local
+DESTDIR    =
+BINDIR     = $(PREFIX)/bin
+LIBEXECDIR = $(PREFIX)/libexec/pipeml
+MANDIR     = $(PREFIX)/share/man
+
+CC        ?= cc
+CFLAGS     = -std=c11 -O2 -g -Wall -Wextra -Werror -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
+LDFLAGS    =
+SANITIZE   =
+JOBS      ?= $(shell nproc 2>/dev/null || echo 2)
+
+VERSION   := $(shell git describe --always --dirty 2>/dev/null || echo 0.1.0)
+
+# msgpack-c is `msgpack-c` (v6, Ubuntu 24.04, Debian 13) or `msgpack` (v4, Debian 12) to
+# pkg-config. Expanded when a recipe runs, so after `make deps` has installed it.
+MSGPACK_PC = $(shell pkg-config --exists msgpack-c 2>/dev/null && echo msgpack-c || echo msgpack)
+MSGPACK_CFLAGS = $(shell pkg-config --cflags $(MSGPACK_PC) 2>/dev/null)
+MSGPACK_LIBS = $(shell pkg-config --libs $(MSGPACK_PC) 2>/dev/null || echo -lmsgpackc)
+LIBS = -lcsv $(MSGPACK_LIBS) -lpthread -lm
+
+ifeq ($(SANITIZE),1)
+BUILD      = build/san
+OUTBIN     = build/san/bin
+CFLAGS    += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS   += -fsanitize=address,undefined
+else
+BUILD      = build/opt
+OUTBIN     = bin
+endif
+
+TOOLS      = $(patsubst tools/%.c,%,$(wildcard tools/*.c))
+LIBSRC     = $(wildcard common/*.c)
+LIBOBJ     = $(patsubst common/%.c,$(BUILD)/common/%.o,$(LIBSRC))
+LIB        = $(BUILD)/libpipeml.a
+BINS       = $(addprefix $(OUTBIN)/,$(TOOLS))
+UNITSRC    = $(wildcard tests/unit/*.c)
+UNITBINS   = $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNITSRC))
+HEADERS    = $(wildcard common/*.h)
+MANPAGES   = $(wildcard man/*.1 man/*.5 man/*.7)
+
+ALLCFLAGS  = $(CFLAGS) -DPIPEML_VERSION='"$(VERSION)"' -DPIPEML_LIBEXECDIR='"$(LIBEXECDIR)"' \
+	     -Icommon $(MSGPACK_CFLAGS)
+
+.PHONY: all deps data pipeline test unit bench install uninstall clean lint format help fuzz
+
+all: $(BINS)
+
+help:
+	@echo 'make            build every tool into bin/ (runs make deps first)'
+	@echo 'make test       build and run every test (SANITIZE=1: under ASan+UBSan)'
+	@echo 'make pipeline   the full training run (pipelines/train.sh)'
+	@echo 'make data       put data/raw/raw_data.csv in place (DATA_CACHE=dir to copy)'
+	@echo 'make bench      benchmarks against the peers (bench/)'
+	@echo 'make lint       clang-format, cppcheck and shellcheck'
+	@echo 'make deps       install missing Debian/Ubuntu packages'
+	@echo 'make install    PREFIX=$(PREFIX) DESTDIR= ; make uninstall'
+
+deps:
+	@[ -n "$(NO_DEPS)" ] || sh .ci/deps $(DEPS_EXTRA)
+
+$(BUILD)/common/%.o: common/%.c $(HEADERS) | deps
+	@mkdir -p $(@D)
+	$(CC) $(ALLCFLAGS) -c -o $@ $<
+
+$(LIB): $(LIBOBJ)
+	@rm -f $@
+	ar rcs $@ $(LIBOBJ)
+
+$(OUTBIN)/%: tools/%.c $(LIB) $(HEADERS) | deps
+	@mkdir -p $(@D)
+	$(CC) $(ALLCFLAGS) -o $@ $< $(LIB) $(LDFLAGS) $(LIBS)
+
+$(BUILD)/unit/%: tests/unit/%.c $(LIB) $(HEADERS) | deps
+	@mkdir -p $(@D)
+	$(CC) $(ALLCFLAGS) -o $@ $< $(LIB) $(LDFLAGS) $(LIBS)
+
+unit: $(UNITBINS)
+
+test: $(BINS) $(UNITBINS)
+	@mkdir -p tests/tmp
+	PIPEML_BIN=$(CURDIR)/$(OUTBIN) PIPEML_UNIT=$(CURDIR)/$(BUILD)/unit \
+		bats --jobs $(JOBS) --no-parallelize-within-files tests/ 2>&1 | tee tests/tmp/bats.log; \
+		rc=$${PIPESTATUS[0]}; sh tests/summary.sh tests/tmp/bats.log; exit $$rc
+
+data: data/raw/raw_data.csv
+
+data/raw/raw_data.csv: data/checksums
+	@sh data/fetch.sh raw_data.csv
+
+pipeline: all data
+	@bash pipelines/train.sh
+
+bench: all
+	@bash bench/run.sh
+
+lint: deps
+	clang-format --dry-run -Werror common/*.c common/*.h tools/*.c $(wildcard tests/unit/*.c)
+	cppcheck --quiet --error-exitcode=1 --enable=warning,portability,performance \
+		--std=c11 --inline-suppr --suppress=missingIncludeSystem -Icommon common tools
+	shellcheck -x .ci/run .ci/deps data/fetch.sh pipelines/*.sh bench/*.sh tests/*.sh
+	shellcheck -s bash -x tests/*.bats tests/*.bash
+
+format:
+	clang-format -i common/*.c common/*.h tools/*.c $(wildcard tests/unit/*.c)
+
+install: all
+	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7
+	for t in $(filter-out pipeml,$(TOOLS)); do \
+		cp -f bin/$$t $(DESTDIR)$(LIBEXECDIR)/$$t && chmod 755 $(DESTDIR)$(LIBEXECDIR)/$$t; \
+	done
+	cp -f bin/pipeml $(DESTDIR)$(BINDIR)/pipeml && chmod 755 $(DESTDIR)$(BINDIR)/pipeml
+	for m in man/*.1; do \
+		b=$$(basename $$m); \
+		case $$b in pipeml.1) d=$$b ;; *) d=pipeml-$$b ;; esac; \
+		cp -f $$m $(DESTDIR)$(MANDIR)/man1/$$d; \
+	done
+	cp -f man/*.5 $(DESTDIR)$(MANDIR)/man5/
+	cp -f man/*.7 $(DESTDIR)$(MANDIR)/man7/
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/pipeml
+	rm -rf $(DESTDIR)$(LIBEXECDIR)
+	for m in man/*.1; do \
+		b=$$(basename $$m); \
+		case $$b in pipeml.1) d=$$b ;; *) d=pipeml-$$b ;; esac; \
+		rm -f $(DESTDIR)$(MANDIR)/man1/$$d; \
+	done
+	for m in man/*.5; do rm -f $(DESTDIR)$(MANDIR)/man5/$$(basename $$m); done
+	for m in man/*.7; do rm -f $(DESTDIR)$(MANDIR)/man7/$$(basename $$m); done
+
+clean:
+	rm -rf bin build tests/tmp

@@ -1,0 +1,222 @@
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <csv.h>
+
+#include "csvin.h"
+#include "util.h"
+
+struct reader {
+	const char *name;
+	const struct csvin_opts *opts;
+	csv_row_fn fn;
+	void *ctx;
+	char *arena; /* the current record's field bytes, each NUL-terminated */
+	size_t arena_len, arena_cap;
+	size_t *starts; /* offsets of fields in arena */
+	size_t *lens;
+	const char **fields;
+	size_t nfields, cap_fields, header_fields;
+	uint64_t line, next_line, recno;
+	int last_term;
+	int stop; /* nonzero: stop value (callback's, or -1 for our error) */
+	char *err;
+	size_t errsize;
+};
+
+static int
+fail(struct reader *r, uint64_t line, const char *fmt, ...)
+{
+	va_list ap;
+	int n = snprintf(r->err, r->errsize, "%s:%llu: ", r->name, (unsigned long long)line);
+
+	if (n < 0 || (size_t)n >= r->errsize)
+		n = 0;
+	va_start(ap, fmt);
+	vsnprintf(r->err + n, r->errsize - (size_t)n, fmt, ap);
+	va_end(ap);
+	r->stop = -1;
+	return -1;
+}
+
+static void
+on_field(void *data, size_t len, void *ctx)
+{
+	struct reader *r = ctx;
+	const char *s = data ? data : "";
+
+	if (r->stop)
+		return;
+	if (r->nfields == 0)
+		r->line = r->next_line;
+	if (len > r->opts->max_field) {
+		fail(r, r->line, "field %zu is longer than %zu bytes", r->nfields + 1,
+		     r->opts->max_field);
+		return;
+	}
+	if (r->nfields == CSVIN_MAX_FIELDS) {
+		fail(r, r->line, "more than %d fields in a record", CSVIN_MAX_FIELDS);
+		return;
+	}
+	if (len && memchr(s, '\0', len)) {
+		fail(r, r->line, "field %zu holds a NUL byte", r->nfields + 1);
+		return;
+	}
+	if (len && memchr(s, '\n', len))
+		for (size_t i = 0; i < len; i++)
+			r->next_line += s[i] == '\n';
+	if (r->nfields == r->cap_fields) {
+		r->cap_fields = r->cap_fields ? 2 * r->cap_fields : 32;
+		r->starts = xreallocarray(r->starts, r->cap_fields, sizeof *r->starts);
+		r->lens = xreallocarray(r->lens, r->cap_fields, sizeof *r->lens);
+		r->fields = xreallocarray(r->fields, r->cap_fields, sizeof *r->fields);
+	}
+	if (r->arena_len + len + 1 > r->arena_cap) {
+		while (r->arena_len + len + 1 > r->arena_cap)
+			r->arena_cap = r->arena_cap ? 2 * r->arena_cap : 4096;
+		r->arena = xreallocarray(r->arena, r->arena_cap, 1);
+	}
+	memcpy(r->arena + r->arena_len, s, len);
+	r->arena[r->arena_len + len] = '\0';
+	r->starts[r->nfields] = r->arena_len;
+	r->lens[r->nfields] = len;
+	r->arena_len += len + 1;
+	r->nfields++;
+}
+
+static void
+on_record(int term, void *ctx)
+{
+	struct reader *r = ctx;
+	struct csv_row row;
+	int rc;
+
+	/* Line numbers: every LF ends a line, and so does a CR not followed by LF. */
+	if (term == '\n' && r->last_term == '\r') {
+		r->last_term = term;
+		return;
+	}
+	r->last_term = term;
+	if (r->stop)
+		return;
+	if (r->nfields == 0) { /* a blank line */
+		r->next_line++;
+		return;
+	}
+	for (size_t i = 0; i < r->nfields; i++)
+		r->fields[i] = r->arena + r->starts[i];
+	if (r->recno == 0)
+		r->header_fields = r->nfields;
+	else if (r->nfields != r->header_fields && !r->opts->ragged_ok) {
+		fail(r, r->line, "%zu fields where the header has %zu", r->nfields,
+		     r->header_fields);
+		return;
+	}
+	row.nfields = r->nfields;
+	row.fields = r->fields;
+	row.lens = r->lens;
+	row.line = r->line;
+	row.recno = r->recno++;
+	r->nfields = 0;
+	r->arena_len = 0;
+	r->next_line++;
+	rc = r->fn(r->ctx, &row);
+	if (rc != 0)
+		r->stop = rc;
+}
+
+static int
+keep_spaces(unsigned char c)
+{
+	(void)c;
+	return 0;
+}
+
+int
+csvin_read(FILE *fp, const char *name, const struct csvin_opts *opts, csv_row_fn fn, void *ctx,
+           char *err, size_t errsize)
+{
+	struct csvin_opts defaults = {0};
+	struct csv_parser p;
+	struct reader r;
+	size_t chunk, got;
+	char *buf;
+	int first = 1, rc;
+
+	if (opts == NULL)
+		opts = &defaults;
+	defaults = *opts;
+	if (defaults.max_field == 0)
+		defaults.max_field = CSVIN_MAX_FIELD;
+	opts = &defaults;
+	chunk = opts->chunk_size ? opts->chunk_size : (size_t)1 << 18;
+	memset(&r, 0, sizeof r);
+	r.name = name;
+	r.opts = opts;
+	r.fn = fn;
+	r.ctx = ctx;
+	r.err = err;
+	r.errsize = errsize;
+	r.next_line = 1;
+	if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_REPALL_NL) != 0)
+		die("out of memory");
+	csv_set_space_func(&p, keep_spaces);
+	p.blk_size = 65536;
+	buf = xmalloc(chunk);
+	while (!r.stop && (got = fread(buf, 1, chunk, fp)) > 0) {
+		const char *s = buf;
+
+		if (first) {
+			first = 0;
+			if (got >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0) {
+				s += 3;
+				got -= 3;
+			}
+		}
+		if (csv_parse(&p, s, got, on_field, on_record, &r) != got && !r.stop)
+			fail(&r, r.next_line,
+			     "malformed CSV: %s (a quote inside an unquoted "
+			     "field, or text after a closing quote)",
+			     csv_strerror(csv_error(&p)));
+		if (!r.stop && p.entry_pos > opts->max_field)
+			fail(&r, r.nfields ? r.line : r.next_line,
+			     "field %zu is longer than %zu bytes", r.nfields + 1, opts->max_field);
+	}
+	if (!r.stop && ferror(fp))
+		fail(&r, r.next_line, "read error: %s", strerror(errno));
+	if (!r.stop && csv_fini(&p, on_field, on_record, &r) != 0 && !r.stop)
+		fail(&r, r.nfields ? r.line : r.next_line,
+		     "unterminated quoted field at end of input");
+	if (!r.stop && r.recno == 0)
+		fail(&r, 1, "empty input: expected a header line");
+	rc = r.stop;
+	csv_free(&p);
+	free(buf);
+	free(r.arena);
+	free(r.starts);
+	free(r.lens);
+	free(r.fields);
+	return rc;
+}
+
+void
+csv_put_field(FILE *fp, const char *s, size_t len)
+{
+	int quote = len > 0 && (s[0] == ' ' || s[len - 1] == ' ');
+
+	for (size_t i = 0; i < len && !quote; i++)
+		quote = s[i] == ',' || s[i] == '"' || s[i] == '\n' || s[i] == '\r';
+	if (!quote) {
+		fwrite(s, 1, len, fp);
+		return;
+	}
+	putc('"', fp);
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == '"')
+			putc('"', fp);
+		putc(s[i], fp);
+	}
+	putc('"', fp);
+}

@@ -1,0 +1,489 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util.h"
+
+const char *progname = "pipeml";
+
+void
+setprogname(const char *argv0)
+{
+	const char *slash;
+
+	if (argv0 == NULL || *argv0 == '\0')
+		return;
+	slash = strrchr(argv0, '/');
+	progname = slash ? slash + 1 : argv0;
+	/* Installed names carry a "pipeml-" prefix; messages use the tool's own name. */
+	if (strncmp(progname, "pipeml-", 7) == 0 && progname[7] != '\0')
+		progname += 7;
+}
+
+static void
+vmessage(const char *fmt, va_list ap)
+{
+	int saved = errno;
+	size_t len = strlen(fmt);
+
+	fprintf(stderr, "%s: ", progname);
+	vfprintf(stderr, fmt, ap);
+	if (len > 0 && fmt[len - 1] == ':')
+		fprintf(stderr, " %s", strerror(saved));
+	fputc('\n', stderr);
+}
+
+void
+die(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmessage(fmt, ap);
+	va_end(ap);
+	atomic_cleanup();
+	exit(EXIT_DATA);
+}
+
+void
+usage_die(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmessage(fmt, ap);
+	va_end(ap);
+	atomic_cleanup();
+	exit(EXIT_USAGE);
+}
+
+void
+warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmessage(fmt, ap);
+	va_end(ap);
+}
+
+void *
+xmalloc(size_t size)
+{
+	void *p = malloc(size ? size : 1);
+
+	if (p == NULL)
+		die("out of memory allocating %zu bytes", size);
+	return p;
+}
+
+void *
+xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size ? size : 1);
+
+	if (p == NULL)
+		die("out of memory allocating %zu × %zu bytes", n, size);
+	return p;
+}
+
+void *
+xreallocarray(void *ptr, size_t n, size_t size)
+{
+	void *p;
+
+	if (size != 0 && n > SIZE_MAX / size)
+		die("allocation of %zu × %zu bytes overflows", n, size);
+	p = realloc(ptr, n != 0 && size != 0 ? n * size : 1);
+	if (p == NULL)
+		die("out of memory allocating %zu × %zu bytes", n, size);
+	return p;
+}
+
+char *
+xstrdup(const char *s)
+{
+	return xstrndup(s, strlen(s));
+}
+
+char *
+xstrndup(const char *s, size_t n)
+{
+	char *p = xmalloc(n + 1);
+
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+char *
+fmtbuf(char *buf, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, size, fmt, ap);
+	va_end(ap);
+	return buf;
+}
+
+/*
+ * Temporary files not yet committed, so that die() and the signal handlers can remove them.
+ * This is the one piece of process-wide state in common/: a signal handler has no other way
+ * to find them.
+ */
+#define MAX_PENDING 16
+static char *volatile pending[MAX_PENDING];
+
+static void
+pending_add(char *tmp)
+{
+	for (int i = 0; i < MAX_PENDING; i++) {
+		if (pending[i] == NULL) {
+			pending[i] = tmp;
+			return;
+		}
+	}
+}
+
+static void
+pending_remove(const char *tmp)
+{
+	for (int i = 0; i < MAX_PENDING; i++)
+		if (pending[i] == tmp)
+			pending[i] = NULL;
+}
+
+void
+atomic_cleanup(void)
+{
+	for (int i = 0; i < MAX_PENDING; i++) {
+		char *tmp = pending[i];
+
+		if (tmp != NULL) {
+			unlink(tmp); /* async-signal-safe */
+			pending[i] = NULL;
+		}
+	}
+}
+
+int
+atomic_open(struct atomic_file *af, const char *path)
+{
+	size_t len = strlen(path);
+	int fd;
+
+	af->path = xstrdup(path);
+	af->tmp = xmalloc(len + 16);
+	memcpy(af->tmp, path, len);
+	memcpy(af->tmp + len, ".tmp.XXXXXX", 12);
+	fd = mkstemp(af->tmp);
+	if (fd < 0)
+		goto fail;
+	pending_add(af->tmp);
+	if (fchmod(fd, 0644) < 0 || (af->fp = fdopen(fd, "w")) == NULL) {
+		int saved = errno;
+
+		close(fd);
+		unlink(af->tmp);
+		pending_remove(af->tmp);
+		errno = saved;
+		goto fail;
+	}
+	return 0;
+fail:
+	free(af->path);
+	free(af->tmp);
+	af->path = af->tmp = NULL;
+	af->fp = NULL;
+	return -1;
+}
+
+int
+atomic_commit(struct atomic_file *af)
+{
+	int rc = 0, saved = 0;
+
+	if (fflush(af->fp) != 0 || ferror(af->fp) || fsync(fileno(af->fp)) != 0) {
+		rc = -1;
+		saved = errno ? errno : EIO;
+	}
+	if (fclose(af->fp) != 0 && rc == 0) {
+		rc = -1;
+		saved = errno;
+	}
+	if (rc == 0 && rename(af->tmp, af->path) != 0) {
+		rc = -1;
+		saved = errno;
+	}
+	if (rc != 0)
+		unlink(af->tmp);
+	pending_remove(af->tmp);
+	free(af->tmp);
+	free(af->path);
+	af->tmp = af->path = NULL;
+	af->fp = NULL;
+	errno = saved;
+	return rc;
+}
+
+void
+atomic_abort(struct atomic_file *af)
+{
+	if (af->fp == NULL)
+		return;
+	fclose(af->fp);
+	unlink(af->tmp);
+	pending_remove(af->tmp);
+	free(af->tmp);
+	free(af->path);
+	af->tmp = af->path = NULL;
+	af->fp = NULL;
+}
+
+static void
+on_fatal_signal(int sig)
+{
+	atomic_cleanup();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+void
+signals_init(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_fatal_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	/* SIGPIPE: die quietly as a filter should when the reader goes away. */
+	sigaction(SIGPIPE, &sa, NULL);
+}
+
+void
+fshut(FILE *fp, const char *name)
+{
+	int bad = 0;
+
+	if (fflush(fp) != 0)
+		bad = 1;
+	if (ferror(fp))
+		bad = 1;
+	if (bad) {
+		if (errno == EPIPE)
+			exit(141);
+		die("write error on %s:", name);
+	}
+}
+
+FILE *
+open_input(const char *path, const char **name)
+{
+	FILE *fp;
+	struct stat st;
+
+	if (path == NULL || strcmp(path, "-") == 0) {
+		*name = "stdin";
+		fp = stdin;
+	} else {
+		*name = path;
+		fp = fopen(path, "rb");
+		if (fp == NULL)
+			die("%s:", path);
+	}
+	if (fstat(fileno(fp), &st) == 0 && S_ISDIR(st.st_mode))
+		die("%s: is a directory", *name);
+	return fp;
+}
+
+/* Exact powers of ten as long double: 10^k is exact for k <= 27 (5^27 < 2^64). */
+static const long double pow10_exact[] = {
+        1e0L,  1e1L,  1e2L,  1e3L,  1e4L,  1e5L,  1e6L,  1e7L,  1e8L,  1e9L,
+        1e10L, 1e11L, 1e12L, 1e13L, 1e14L, 1e15L, 1e16L, 1e17L, 1e18L, 1e19L,
+        1e20L, 1e21L, 1e22L, 1e23L, 1e24L, 1e25L, 1e26L, 1e27L,
+};
+
+static int
+parse_f64_slow(const char *s, size_t len, double *out)
+{
+	char buf[512];
+	char *end;
+	double x;
+
+	if (len >= sizeof buf)
+		return -1;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	errno = 0;
+	x = strtod(buf, &end);
+	if (end != buf + len)
+		return -1;
+	if (errno == ERANGE && isinf(x))
+		return -2;
+	*out = x;
+	return 0;
+}
+
+/*
+ * The common case (at most 19 significant digits, a small exponent) is computed with one
+ * long double multiplication or division of exact operands, which rounds correctly but for
+ * rare double-rounding cases (at most one unit in the last place). Anything else goes to
+ * strtod. The grammar is checked here in full, so strtod never sees hex, inf or nan.
+ */
+int
+parse_f64(const char *s, size_t len, double *out)
+{
+	const char *p = s, *end = s + len;
+	uint64_t mant = 0;
+	int ndigits = 0, exp10 = 0, neg = 0, any = 0, exact = 1;
+
+	if (p < end && (*p == '-' || *p == '+'))
+		neg = *p++ == '-';
+	while (p < end && *p == '0') {
+		p++;
+		any = 1;
+	}
+	for (; p < end && *p >= '0' && *p <= '9'; p++, any = 1) {
+		if (ndigits < 19) {
+			mant = mant * 10 + (uint64_t)(*p - '0');
+			ndigits += mant != 0;
+		} else {
+			exp10++;
+			exact = 0;
+		}
+	}
+	if (p < end && *p == '.') {
+		p++;
+		for (; p < end && *p >= '0' && *p <= '9'; p++, any = 1) {
+			if (ndigits < 19) {
+				mant = mant * 10 + (uint64_t)(*p - '0');
+				ndigits += mant != 0;
+				exp10--;
+			} else {
+				exact = 0;
+			}
+		}
+	}
+	if (!any)
+		return -1;
+	if (p < end && (*p == 'e' || *p == 'E')) {
+		int eneg = 0, e = 0, edigits = 0;
+
+		p++;
+		if (p < end && (*p == '-' || *p == '+'))
+			eneg = *p++ == '-';
+		for (; p < end && *p >= '0' && *p <= '9'; p++, edigits++)
+			if (e < 100000)
+				e = e * 10 + (*p - '0');
+		if (edigits == 0)
+			return -1;
+		exp10 += eneg ? -e : e;
+	}
+	if (p != end)
+		return -1;
+	if (!exact || exp10 > 27 || exp10 < -27)
+		return parse_f64_slow(s, len, out);
+	{
+		long double x = (long double)mant;
+
+		if (exp10 >= 0)
+			x *= pow10_exact[exp10];
+		else
+			x /= pow10_exact[-exp10];
+		*out = neg ? -(double)x : (double)x;
+	}
+	return 0;
+}
+
+int
+parse_u64(const char *s, size_t len, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (len == 0)
+		return -1;
+	for (size_t i = 0; i < len; i++) {
+		unsigned d;
+
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		d = (unsigned)(s[i] - '0');
+		if (v > (UINT64_MAX - d) / 10)
+			return -2;
+		v = v * 10 + d;
+	}
+	*out = v;
+	return 0;
+}
+
+int
+parse_i64(const char *s, size_t len, int64_t *out)
+{
+	uint64_t v;
+	int neg = 0, rc;
+
+	if (len > 0 && (s[0] == '-' || s[0] == '+')) {
+		neg = s[0] == '-';
+		s++;
+		len--;
+	}
+	if ((rc = parse_u64(s, len, &v)) != 0)
+		return rc;
+	if (neg ? v > (uint64_t)INT64_MAX + 1 : v > (uint64_t)INT64_MAX)
+		return -2;
+	*out = neg ? (int64_t)(0 - v) : (int64_t)v;
+	return 0;
+}
+
+double
+opt_f64(const char *opt, const char *arg)
+{
+	double x;
+
+	if (parse_f64(arg, strlen(arg), &x) != 0 || !isfinite(x))
+		usage_die("%s: invalid number '%s'", opt, arg);
+	return x;
+}
+
+long
+opt_long(const char *opt, const char *arg, long min, long max)
+{
+	int64_t v;
+
+	if (parse_i64(arg, strlen(arg), &v) != 0)
+		usage_die("%s: invalid integer '%s'", opt, arg);
+	if (v < min || v > max)
+		usage_die("%s: %s is out of range [%ld, %ld]", opt, arg, min, max);
+	return (long)v;
+}
+
+int
+format_f64(char *buf, size_t size, double x)
+{
+	if (isnan(x))
+		return snprintf(buf, size, "nan");
+	if (isinf(x))
+		return snprintf(buf, size, x < 0 ? "-inf" : "inf");
+	if (x == 0)
+		return snprintf(buf, size, signbit(x) ? "-0" : "0");
+	for (int prec = 15; prec < 17; prec++) {
+		int n = snprintf(buf, size, "%.*g", prec, x);
+
+		if (n > 0 && (size_t)n < size && strtod(buf, NULL) == x)
+			return n;
+	}
+	return snprintf(buf, size, "%.17g", x);
+}
