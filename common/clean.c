@@ -180,6 +180,8 @@ rule_for(struct clean *c, const char *name, size_t len)
 	memset(r, 0, sizeof *r);
 	r->name = xstrndup(name, len);
 	r->field = r->parsed = -1;
+	r->clip_lo = -INFINITY;
+	r->clip_hi = INFINITY;
 	return r;
 }
 
@@ -1089,8 +1091,8 @@ derive(struct batch *out, size_t o, size_t base, const struct batch *in, const s
 				break;
 		if (k < m->n)
 			to = m->to[k];
-		if (to)
-			batch_set_str(out, base + i, o, to, strlen(to));
+		/* every cell is set, missing ones too: text is appended row after row */
+		batch_set_str(out, base + i, o, to ? to : "", to ? strlen(to) : 0);
 	}
 }
 
@@ -1321,7 +1323,7 @@ static int
 load_column(struct clean *c, const msgpack_object *col, const char *path, char *err, size_t errsize)
 {
 	char *name = str_dup(map_get(col, "name", MSGPACK_OBJECT_STR)), *s;
-	struct colrule *r = name ? find_rule(c, name) : NULL;
+	struct colrule *r = name ? rule_for(c, name, strlen(name)) : NULL;
 	int rc = -1;
 
 	if (r == NULL) {
