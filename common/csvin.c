@@ -263,8 +263,11 @@ csvin_read(FILE *fp, const char *name, const struct csvin_opts *opts, csv_row_fn
 void
 csv_put_field(FILE *fp, const char *s, size_t len)
 {
-	int quote = len > 0 && (s[0] == ' ' || s[len - 1] == ' ');
+	int quote;
 
+	if (len == 0) /* s may be NULL then: an empty text column of a batch has no bytes */
+		return;
+	quote = s[0] == ' ' || s[len - 1] == ' ';
 	for (size_t i = 0; i < len && !quote; i++)
 		quote = s[i] == ',' || s[i] == '"' || s[i] == '\n' || s[i] == '\r';
 	if (!quote) {
