@@ -106,8 +106,13 @@ make_input() {
 		}' "$raw" >"$out"
 }
 
-median() { # median of a hyperfine result
+# Per command of a hyperfine result: the median wall time, or the mean CPU time (user +
+# system), which a machine shared with other jobs disturbs much less.
+median() {
 	"$PY" -c 'import json, sys; r = json.load(open(sys.argv[1]))["results"]; print(" ".join(str(x["median"]) for x in r))' "$1"
+}
+cpu() {
+	"$PY" -c 'import json, sys; r = json.load(open(sys.argv[1]))["results"]; print(" ".join(str(x["user"] + x["system"]) for x in r))' "$1"
 }
 
 for rows in "${@:-1000000}"; do
@@ -122,15 +127,19 @@ for rows in "${@:-1000000}"; do
 		-n bare-libcsv "$WORK/bare <$in" >/dev/null
 	hyperfine --style none --warmup 0 --runs "$RUNS" --export-json "$WORK/p.json" \
 		-n pandas "$PY $WORK/clean.py $in $WORK/out.pkl" >/dev/null
-	read -r t_train t_apply t_bare <<<"$(median "$WORK/h.json")"
-	t_pandas=$(median "$WORK/p.json")
 	rss=$( { /usr/bin/time -f %M "$BIN/csvclean" --state "$WORK/state" <"$in" >/dev/null; } 2>&1 | tail -1)
-	awk -v rows="$rows" -v mb="$mb" -v tr="$t_train" -v ap="$t_apply" -v ba="$t_bare" \
-		-v pd="$t_pandas" -v rss="$rss" 'BEGIN {
-		printf "csvclean on %d rows (%d MB), medians of the same run:\n", rows, mb
-		printf "  csvclean train %.3f s (%.0f MB/s), apply %.3f s (%.0f MB/s)\n", tr, mb / tr, ap, mb / ap
-		printf "  pandas %.3f s (%.0f MB/s), bare libcsv parse %.3f s (%.0f MB/s)\n", pd, mb / pd, ba, mb / ba
-		printf "  train vs pandas %.1fx (goal >= 6x); train vs bare parse %.0f%%, apply %.0f%% (goal >= 75%%)\n", pd / tr, 100 * ba / tr, 100 * ba / ap
-		printf "  apply-mode peak RSS %.1f MB (goal < 50 MB)\n", rss / 1024
-	}'
+	printf 'csvclean on %d rows (%d MB); apply-mode peak RSS %.1f MB (goal < 50 MB)\n' \
+		"$rows" "$mb" "$(awk -v k="$rss" 'BEGIN { print k / 1024 }')"
+	for what in median cpu; do
+		read -r t_train t_apply t_bare <<<"$("$what" "$WORK/h.json")"
+		t_pandas=$("$what" "$WORK/p.json")
+		awk -v what="$what" -v mb="$mb" -v tr="$t_train" -v ap="$t_apply" -v ba="$t_bare" \
+			-v pd="$t_pandas" 'BEGIN {
+			printf "  %s: csvclean train %.3f s (%.0f MB/s), apply %.3f s (%.0f MB/s); ", \
+				what == "cpu" ? "CPU time" : "wall median", tr, mb / tr, ap, mb / ap
+			printf "pandas %.3f s; bare libcsv parse %.3f s (%.0f MB/s)\n", pd, ba, mb / ba
+			printf "    train vs pandas %.1fx (goal >= 6x); vs bare parse: train %.0f%%, apply %.0f%% (goal >= 75%%)\n", \
+				pd / tr, 100 * ba / tr, 100 * ba / ap
+		}'
+	done
 done
