@@ -375,3 +375,16 @@ print(s["columns"][1]["clip_lo"], s["columns"][1]["clip_hi"], s["columns"][1]["f
 	done <"$T/opts"
 	[ "$(wc -l <"$T/opts")" -ge 20 ]
 }
+
+@test "input without quotes (split in place) and with them (libcsv) clean the same" {
+	notebook_run
+	sed '1s/^lead_id,/"lead_id",/' "$RAW" >"$T/quoted.csv"
+	csvclean "${NOTEBOOK_FLAGS[@]}" -o csv "$T/quoted.csv" >"$T/quoted.out"
+	cmp "$T/out.csv" "$T/quoted.out"
+	printf 'h,x\n 1 ,\t2\n\n,\n3,4' >"$T/a.csv"
+	printf '"h",x\n 1 ,\t2\n\n,\n3,4' >"$T/b.csv"
+	run csvclean -o csv "$T/a.csv"
+	assert_output "$(printf 'h,x\n" 1 ",\t2\n,\n3,4')"
+	run csvclean -o csv "$T/b.csv"
+	assert_output "$(printf 'h,x\n" 1 ",\t2\n,\n3,4')"
+}
