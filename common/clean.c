@@ -71,7 +71,7 @@ struct clean {
 	size_t nmaps;
 	char **order;
 	size_t norder;
-	int coerce, applying, learned;
+	int coerce, applying, learned, keep_all;
 	double clip_all;
 	char **state_header;
 	size_t nstate_header;
@@ -619,6 +619,15 @@ clean_is_applying(const struct clean *c)
 	return c->applying;
 }
 
+int
+clean_keep_all(struct clean *c)
+{
+	if (!c->applying)
+		return -1;
+	c->keep_all = 1;
+	return 0;
+}
+
 static const struct maprule *
 find_map(const struct clean *c, const char *name)
 {
@@ -838,12 +847,23 @@ field_of(const struct csv_row *row, const struct colrule *r, size_t *len)
 	return row->fields[r->field];
 }
 
+/* A row rule drops the row: count why (the first reason only); with keep_all, go on. */
+static int
+drop(struct clean *c, uint64_t *why, int *dropped)
+{
+	if (!*dropped)
+		(*why)++;
+	*dropped = 1;
+	return !c->keep_all;
+}
+
 int
 clean_row(struct clean *c, const struct csv_row *row, struct batch *parsed, char *err,
           size_t errsize)
 {
 	size_t len, i;
 	const char *s;
+	int dropped = 0;
 
 	c->counts.rows_in++;
 	if (row->nfields != c->nheader) {
@@ -858,8 +878,8 @@ clean_row(struct clean *c, const struct csv_row *row, struct batch *parsed, char
 		s = field_of(row, r, &len);
 		if (len == 0) {
 			if (r->window) {
-				c->counts.out_of_window++;
-				return 0;
+				if (drop(c, &c->counts.out_of_window, &dropped))
+					return 0;
 			}
 			c->row_days[c->date_rules[i]] = INT32_MIN;
 			continue;
@@ -870,10 +890,9 @@ clean_row(struct clean *c, const struct csv_row *row, struct batch *parsed, char
 			             r->name, s);
 		}
 		if (r->window &&
-		    ((r->has_min && d < r->date_min) || (r->has_max && d > r->date_max))) {
-			c->counts.out_of_window++;
+		    ((r->has_min && d < r->date_min) || (r->has_max && d > r->date_max)) &&
+		    drop(c, &c->counts.out_of_window, &dropped))
 			return 0;
-		}
 		c->row_days[c->date_rules[i]] = d;
 	}
 	for (i = 0; i < c->nrequired; i++) {
@@ -882,8 +901,8 @@ clean_row(struct clean *c, const struct csv_row *row, struct batch *parsed, char
 		if (field_of(row, r, &len), len == 0) {
 			if (c->applying && (long)c->required[i] == c->target)
 				continue;
-			c->counts.missing_required++;
-			return 0;
+			if (drop(c, &c->counts.missing_required, &dropped))
+				return 0;
 		}
 	}
 	for (i = 0; i < c->nkeeps; i++) {
@@ -895,10 +914,8 @@ clean_row(struct clean *c, const struct csv_row *row, struct batch *parsed, char
 			if (strlen(r->keep_values[k]) == len &&
 			    memcmp(r->keep_values[k], s, len) == 0)
 				break;
-		if (k == r->nkeep_values) {
-			c->counts.not_kept++;
+		if (k == r->nkeep_values && drop(c, &c->counts.not_kept, &dropped))
 			return 0;
-		}
 	}
 	for (i = 0; i < c->nnumeric; i++) {
 		const struct colrule *r = &c->cols[c->numeric[i]];
@@ -948,7 +965,10 @@ clean_row(struct clean *c, const struct csv_row *row, struct batch *parsed, char
 			batch_set_str(parsed, i, j, s, len);
 		}
 	}
-	c->counts.kept++;
+	if (dropped)
+		c->counts.kept_anyway++;
+	else
+		c->counts.kept++;
 	return 1;
 }
 

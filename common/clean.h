@@ -26,7 +26,8 @@
 /* Why rows were dropped or rejected; counts kept by clean_row. */
 struct clean_counts {
 	uint64_t rows_in, kept, bad;
-	uint64_t out_of_window, missing_required, not_kept;
+	uint64_t out_of_window, missing_required, not_kept; /* dropped, by the first rule */
+	uint64_t kept_anyway; /* rows a rule would drop, kept by clean_keep_all */
 };
 
 struct clean;
@@ -52,6 +53,11 @@ int clean_check_rules(struct clean *c, char *err, size_t errsize);
  */
 int clean_load_state(struct clean *c, const char *path, char *err, size_t errsize);
 int clean_is_applying(const struct clean *c);
+/*
+ * Apply mode only (else -1): keep and clean the rows that the row rules (date window,
+ * --require, --keep) would drop, counting them as kept_anyway, so that no row is lost.
+ */
+int clean_keep_all(struct clean *c);
 
 /*
  * Bind the rules to the input's header (record 0): every named column must exist, names

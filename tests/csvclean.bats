@@ -388,3 +388,20 @@ print(s["columns"][1]["clip_lo"], s["columns"][1]["clip_hi"], s["columns"][1]["f
 	run csvclean -o csv "$T/b.csv"
 	assert_output "$(printf 'h,x\n" 1 ",\t2\n,\n3,4')"
 }
+
+@test "apply mode says how many rows the rules dropped; --keep-all keeps and cleans them" {
+	printf 'd,s,y,n\n2024-01-05,a,1,1\n2024-01-06,a,0,3\n2024-03-01,a,0,\n2024-01-07,b,,\n,a,1,9\n' >"$T/in.csv"
+	csvclean --date d=2024-01-01..2024-01-31 --keep s=a --require y --role y=target \
+		--numeric n --impute-mean n --save-state "$T/s.mp" -o csv "$T/in.csv" >/dev/null
+	run --separate-stderr csvclean --state "$T/s.mp" -o csv "$T/in.csv"
+	assert_success
+	assert_output "$(printf 'd,s,y,n\n2024-01-05,a,1,1\n2024-01-06,a,0,3')"
+	[ "$stderr" = "csvclean: 3 of 5 rows dropped by the rules: 2 outside the date window, 0 missing a required value, 1 not kept by --keep (--keep-all keeps them)" ]
+	run --separate-stderr csvclean --state "$T/s.mp" --keep-all -o csv "$T/in.csv"
+	assert_success
+	assert_output "$(printf 'd,s,y,n\n2024-01-05,a,1,1\n2024-01-06,a,0,3\n2024-03-01,a,0,2\n2024-01-07,b,,2\n,a,1,9')"
+	[ "$stderr" = "csvclean: 3 of 5 rows kept that would be dropped by the rules: 2 outside the date window, 0 missing a required value, 1 not kept by --keep" ]
+	run --separate-stderr csvclean --keep-all -o csv "$T/in.csv"
+	assert_failure 2
+	[ "$stderr" = "csvclean: --keep-all applies a state: it needs --state" ]
+}

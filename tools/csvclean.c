@@ -15,12 +15,12 @@
 	"       [--categorical cols] [--numeric cols] [--coerce] [--clip [cols=]k]\n"              \
 	"       [--impute-mean cols] [--impute-median cols] [--impute-mode cols]\n"                \
 	"       [--fill col=value] [--map new=src:from=to,...] [--order cols] [--role col=role]\n" \
-	"       [--state file | --save-state file] [--report-dir dir] [--bad-rows file]\n"         \
-	"       [-o csv|stream] [file]\n"
+	"       [--state file [--keep-all] | --save-state file] [--report-dir dir]\n"              \
+	"       [--bad-rows file] [-o csv|stream] [file]\n"
 
 static struct {
 	const char *state, *save_state, *report_dir, *bad_rows;
-	int csv;
+	int csv, keep_all;
 	int nrules;
 } opt;
 
@@ -74,6 +74,8 @@ help(void)
 	       "passthrough\n"
 	       "State, reports and output:\n"
 	       "  --state FILE             apply a saved state (its rules and learned values)\n"
+	       "  --keep-all               with --state: keep (and clean) the rows that the date\n"
+	       "                           window, --require or --keep would drop\n"
 	       "  --save-state FILE        save the learned state (msgpack) to FILE\n"
 	       "  --report-dir DIR         write date_limits.json, outlier_summary.csv,\n"
 	       "                           cat_missing_impute.csv and state.json into DIR\n"
@@ -171,6 +173,23 @@ on_row(void *ctx, const struct csv_row *row)
 	return 0;
 }
 
+/* In apply mode no row goes unaccounted for: say how many the rules dropped, or kept. */
+static void
+note_dropped(const struct run *run)
+{
+	const struct clean_counts *n = clean_counts(run->clean);
+	uint64_t total = n->out_of_window + n->missing_required + n->not_kept;
+
+	if (!clean_is_applying(run->clean) || total == 0)
+		return;
+	warn("%llu of %llu rows %s by the rules: %llu outside the date window, %llu missing a "
+	     "required value, %llu not kept by --keep%s",
+	     (unsigned long long)total, (unsigned long long)n->rows_in,
+	     opt.keep_all ? "kept that would be dropped" : "dropped",
+	     (unsigned long long)n->out_of_window, (unsigned long long)n->missing_required,
+	     (unsigned long long)n->not_kept, opt.keep_all ? "" : " (--keep-all keeps them)");
+}
+
 static void
 finish(struct run *run)
 {
@@ -196,6 +215,7 @@ finish(struct run *run)
 		die("%s", run->err);
 	if (run->bad.fp && atomic_commit(&run->bad) != 0)
 		die("%s:", opt.bad_rows);
+	note_dropped(run);
 	if (run->nbad)
 		warn("%llu bad row%s written to %s", (unsigned long long)run->nbad,
 		     run->nbad == 1 ? "" : "s", opt.bad_rows);
@@ -221,6 +241,7 @@ parse_options(int argc, char **argv, struct clean *clean)
 	        {"order", required_argument, NULL, 1},
 	        {"role", required_argument, NULL, 1},
 	        {"state", required_argument, NULL, 's'},
+	        {"keep-all", no_argument, NULL, 'K'},
 	        {"save-state", required_argument, NULL, 'S'},
 	        {"report-dir", required_argument, NULL, 'R'},
 	        {"bad-rows", required_argument, NULL, 'B'},
@@ -241,6 +262,9 @@ parse_options(int argc, char **argv, struct clean *clean)
 			break;
 		case 's':
 			opt.state = optarg;
+			break;
+		case 'K':
+			opt.keep_all = 1;
 			break;
 		case 'S':
 			opt.save_state = optarg;
@@ -272,9 +296,13 @@ parse_options(int argc, char **argv, struct clean *clean)
 		usage_die("rule flags cannot go with --state: the state holds the rules");
 	if (opt.state && opt.save_state)
 		usage_die("--state and --save-state exclude each other");
+	if (opt.keep_all && !opt.state)
+		usage_die("--keep-all applies a state: it needs --state");
 	if (opt.state) {
 		if (clean_load_state(clean, opt.state, err, sizeof err) != 0)
 			die("%s", err);
+		if (opt.keep_all)
+			clean_keep_all(clean);
 	} else if (clean_check_rules(clean, err, sizeof err) != 0) {
 		usage_die("%s", err);
 	}
