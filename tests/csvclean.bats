@@ -197,6 +197,12 @@ PY
 	assert_output "$(printf 'd,v\n2024-01-01,a\n2023-12-31,c')"
 	run csvclean --date d -o csv "$T/in.csv"
 	assert_output "$(printf 'd,v\n2024-01-01,a\n2024-01-31,b\n2023-12-31,c\n2024-02-01,d\n2024-01-15,e\n,f')"
+	run csvclean --date d -o csv <<<"$(printf 'd\n2024-2-29\n2000-02-29\n1999-12-31')"
+	assert_output "$(printf 'd\n2024-02-29\n2000-02-29\n1999-12-31')"
+	for bad in 2023-02-29 1900-02-29 2024-04-31 2024-00-10 2024-01-00 24-01-01 2024-001-01 '2024-01-01 ' 2024/01/01; do
+		run csvclean --date d -o csv <<<"$(printf 'd\n%s' "$bad")"
+		assert_failure 1
+	done
 }
 
 @test "--drop removes columns" {
