@@ -820,7 +820,13 @@ clean_bind(struct clean *c, const struct csv_row *h, const char *name, char *err
 			c->numeric = push_index(c->numeric, &c->nnumeric, i);
 	}
 	for (size_t k = 0; k < c->nmaps; k++) {
-		const struct colrule *r = find_rule(c, c->maps[k].src);
+		const struct colrule *r = find_rule(c, c->maps[k].name);
+
+		if (r && r->field >= 0)
+			return error(err, errsize,
+			             "%s:%llu: --map: column '%s' is in the input already", name,
+			             (unsigned long long)h->line, r->name);
+		r = find_rule(c, c->maps[k].src);
 
 		if (r == NULL || r->parsed < 0)
 			return error(err, errsize, "%s:%llu: no such column '%s' (named by --map)",
