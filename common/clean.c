@@ -741,6 +741,27 @@ build_output(struct clean *c, char *err, size_t errsize)
 	return 0;
 }
 
+/* The first flag that names a column, for messages. */
+static const char *
+named_by(const struct colrule *r)
+{
+	if (r->drop)
+		return "--drop";
+	if (r->kind == KIND_DATE)
+		return "--date";
+	if (r->require)
+		return "--require";
+	if (r->keep)
+		return "--keep";
+	if (r->kind_set)
+		return r->categorical ? "--categorical" : "--numeric";
+	if (r->clip_k > 0)
+		return "--clip";
+	if (r->impute)
+		return r->impute == IMPUTE_FILL ? "--fill" : "--impute-*";
+	return r->role_set ? "--role" : "a rule";
+}
+
 int
 clean_bind(struct clean *c, const struct csv_row *h, const char *name, char *err, size_t errsize)
 {
@@ -780,12 +801,7 @@ clean_bind(struct clean *c, const struct csv_row *h, const char *name, char *err
 			continue;
 		return error(err, errsize,
 		             "%s:%llu: no such column '%s' in the header (named by %s)", name,
-		             (unsigned long long)h->line, r->name,
-		             r->drop      ? "--drop"
-		             : r->window  ? "--date"
-		             : r->require ? "--require"
-		             : r->keep    ? "--keep"
-		                          : "a rule");
+		             (unsigned long long)h->line, r->name, named_by(r));
 	}
 	/* Parsed columns: the kept input columns, in the order of the training data's header. */
 	{
