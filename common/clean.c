@@ -757,8 +757,12 @@ named_by(const struct colrule *r)
 		return r->categorical ? "--categorical" : "--numeric";
 	if (r->clip_k > 0)
 		return "--clip";
-	if (r->impute)
-		return r->impute == IMPUTE_FILL ? "--fill" : "--impute-*";
+	if (r->impute) {
+		static const char *const flags[] = {"", "--impute-mean", "--impute-median",
+		                                    "--impute-mode", "--fill"};
+
+		return flags[r->impute];
+	}
 	return r->role_set ? "--role" : "a rule";
 }
 
