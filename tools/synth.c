@@ -70,7 +70,7 @@ static void
 out_flush(void)
 {
 	if (outlen && fwrite(outbuf, 1, outlen, stdout) != outlen)
-		die("stdout:");
+		die("write error on stdout:");
 	outlen = 0;
 }
 
@@ -304,8 +304,10 @@ out_dirty(struct rng *r, double v, double lo, double hi, int decimals)
 		out_uint((uint64_t)v);
 }
 
+/* r draws the 19 columns of raw_data.csv; rx, a separate stream, draws x1..xN, so that the
+ * extra columns leave the others unchanged except for the targets they influence. */
 static void
-write_row(struct rng *r, long id, double *x)
+write_row(struct rng *r, struct rng *rx, long id, double *x)
 {
 	static const char *const sources[] = {"li", "fb", "organic", "signup"};
 	static const char *const domains[] = {".com", ".dk", ".cn"};
@@ -319,7 +321,7 @@ write_row(struct rng *r, long id, double *x)
 	l.group = 1 + (int)rng_below(r, 9);
 	l.onboarding = (int)rng_below(r, 2);
 	for (long j = 0; j < opt.features; j++)
-		x[j] = rng_normal(r);
+		x[j] = rng_normal(rx);
 	target = rng_uniform(r) < 1 / (1 + exp(-logit(&l, x, opt.features)));
 
 	if (!chance(r, P_EMPTY_ID))
@@ -370,7 +372,7 @@ write_row(struct rng *r, long id, double *x)
 	out_dirty(r, l.n_visits, 60, 300, 0);
 	for (long j = 0; j < opt.features; j++) {
 		out_char(',');
-		if (!chance(r, P_MISSING_X))
+		if (!chance(rx, P_MISSING_X))
 			out_fixed(x[j], 6);
 	}
 	out_char('\n');
@@ -413,7 +415,7 @@ main(int argc, char **argv)
 	        {"features", required_argument, NULL, 'f'}, {"help", no_argument, NULL, 'h'},
 	        {"version", no_argument, NULL, 'V'},        {NULL, 0, NULL, 0},
 	};
-	struct rng r;
+	struct rng r, rx;
 	double *x;
 	int c;
 
@@ -443,13 +445,15 @@ main(int argc, char **argv)
 	if (optind < argc)
 		usage();
 	if (opt.rows < 0)
-		usage_die("-n ROWS is required");
+		usage_die("-n rows is required");
 	tables_init();
 	rng_seed(&r, opt.seed);
+	rx = r;
+	rng_jump(&rx);
 	x = xcalloc((size_t)opt.features + 1, sizeof *x);
 	write_header();
 	for (long i = 0; i < opt.rows; i++)
-		write_row(&r, i, x);
+		write_row(&r, &rx, i, x);
 	out_flush();
 	fshut(stdout, "stdout");
 	free(x);
