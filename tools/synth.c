@@ -141,11 +141,9 @@ out_fixed(double x, int decimals)
 	uint64_t scaled, frac;
 	char digits[16];
 
-	if (x < 0) {
+	scaled = (uint64_t)llround(fabs(x) * (double)pow10[decimals]);
+	if (x < 0 && scaled != 0) /* no "-0" for a tiny negative */
 		out_char('-');
-		x = -x;
-	}
-	scaled = (uint64_t)llround(x * (double)pow10[decimals]);
 	out_uint(scaled / pow10[decimals]);
 	frac = scaled % pow10[decimals];
 	if (frac == 0)
