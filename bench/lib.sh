@@ -11,8 +11,9 @@
 #
 # ratio = pipeml median / peer median: below 1, pipeml is faster. MB/s and rows/s are
 # pipeml's, computed from BYTES and ROWS of input. Commands run under sh -c (hyperfine
-# subtracts the shell's start-up). Environment: BENCH_RUNS (default 5), BENCH_ROWS (the row
-# count scripts use, default 1000000).
+# subtracts the shell's start-up). Environment: BENCH_RUNS (default 5; a script may raise it
+# for one call, `BENCH_RUNS=20 bench_compare …`, when the commands are short), BENCH_ROWS
+# (the row count scripts use, default 1000000).
 
 BENCH_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BENCH_BIN="$BENCH_ROOT/bin"
@@ -78,8 +79,9 @@ bench_cc() {
 }
 
 bench_header() {
-	echo "== $1 (median of $BENCH_RUNS runs; ratio = pipeml/peer, below 1 = pipeml faster)"
-	printf '%-20s %10s  %-22s %10s %7s %9s %11s\n' step pipeml_s peer peer_s ratio MB/s rows/s
+	echo "== $1 (medians; ratio = pipeml/peer, below 1 = pipeml faster)"
+	printf '%-20s %10s  %-22s %10s %7s %9s %11s %5s\n' step pipeml_s peer peer_s ratio MB/s \
+		rows/s runs
 }
 
 bench_compare() {
@@ -90,14 +92,14 @@ bench_compare() {
 		args+=(-n "$1" "$2")
 		shift 2
 	done
-	json="$BENCH_OUT/$step.json"
+	script="${0##*/}"
+	json="$BENCH_OUT/${script%.sh}-$step.json"
 	# hyperfine's warnings (short commands, outliers) go to a log, shown only on failure.
 	if ! hyperfine --style none --warmup 1 --runs "$BENCH_RUNS" --export-json "$json" \
 		"${args[@]}" >"$BENCH_OUT/$step.log" 2>&1; then
 		cat "$BENCH_OUT/$step.log" >&2
 		bench_die "$step: a command failed"
 	fi
-	script="${0##*/}"
 	if [ ! -s "$BENCH_RESULTS" ]; then
 		printf 'date\tcommit\tscript\tstep\tpipeml_s\tpeer\tpeer_s\tratio\tMB_s\trows_s\trows\truns\n' \
 			>"$BENCH_RESULTS"
@@ -109,8 +111,8 @@ bench_compare() {
 		| [.command, $p, .median, ($p / .median), ($bytes / $p / 1e6), ($rows / $p)]
 		| @tsv' "$json")" || bench_die "$step: cannot read $json"
 	while IFS=$'\t' read -r peer p q ratio mbs rps; do
-		printf '%-20s %10.4f  %-22s %10.4f %7.3f %9.1f %11.0f\n' \
-			"$step" "$p" "$peer" "$q" "$ratio" "$mbs" "$rps"
+		printf '%-20s %10.4f  %-22s %10.4f %7.3f %9.1f %11.0f %5s\n' \
+			"$step" "$p" "$peer" "$q" "$ratio" "$mbs" "$rps" "$BENCH_RUNS"
 		printf '%s\t%s\t%s\t%s\t%.6f\t%s\t%.6f\t%.4f\t%.1f\t%.0f\t%s\t%s\n' \
 			"$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
 			"$(git -C "$BENCH_ROOT" describe --always --dirty 2>/dev/null || echo unknown)" \
