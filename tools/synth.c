@@ -33,9 +33,9 @@ static const char header[] =
 /*
  * The target: lead_indicator = 1 with probability 1 / (1 + exp(-L)),
  *   L = B0 + B_VISITS·(ln n_visits − 1.80)/0.80 + B_PURCHASES·(purchases − 5)/√5
- *       + B_TIME·(time_spent − 100)/10 + group_effect[customer_group] ± B_ONBOARDING/2
+ *       + B_TIME·(time_spent − 100)/10 + group_effect[customer_group] ± B_ONBOARD/2
  *       + Σ_j x_j·(−1)^(j+1)·B_X/j,
- * each term on a unit scale (1.80 and 0.80 are the mean and sd of ln n_visits). B0 puts the
+ * each term on a unit scale (1.80 and 0.80 are about the mean and sd of ln n_visits). B0 puts the
  * positive rate near raw_data.csv's 47%; a logistic regression and a tree model on the
  * cleaned signup rows both reach an F1 near 0.8, as they do on raw_data.csv.
  */
