@@ -29,7 +29,7 @@ load helper
 		run "$PIPEML_BIN/$name" --help
 		[ "$status" -eq 0 ] || fail "$name --help: exit $status"
 		for opt in $(printf '%s\n' "$output" | grep -oE -- '--[a-z][a-z0-9-]*' | sort -u); do
-			grep -qF -- "Fl \\-${opt#--}" "$ROOT/man/$name.1" ||
+			grep -qE -- "Fl (\\\\)?-${opt#--}([^a-z0-9-]|\$)" "$ROOT/man/$name.1" ||
 				fail "man/$name.1 does not document $opt"
 		done
 	done
