@@ -1,15 +1,11 @@
-#!/bin/bash
-# Benchmark csvclean against the same cleaning in pandas and against a bare libcsv parse of the
-# same bytes (the floor for a libcsv-based tool), on synthetic rows of raw_data.csv's shape.
-# Usage: bench/csvclean.sh [ROWS...]   (default 1000000; BENCH_RUNS=n runs each)
+#!/usr/bin/env bash
+# csvclean with the notebook's flags, in training and in apply mode, against the same cleaning
+# in pandas (reading the CSV, writing its result) and against a bare libcsv parse of the same
+# bytes (csv_parse with empty callbacks: the floor for a libcsv-based tool). Also apply mode's
+# peak RSS. Data: synth, BENCH_ROWS rows (BENCH_ROWS=10000000 for the issue's second size).
 set -euo pipefail
-
-ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-BIN="${PIPEML_BIN:-$ROOT/bin}"
-PY=/usr/bin/python3
-RUNS="${BENCH_RUNS:-3}"
-WORK="$(mktemp -d "${TMPDIR:-/tmp}/csvclean-bench.XXXXXX")"
-trap 'rm -rf "$WORK"' EXIT
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "$0")/lib.sh"
 
 FLAGS=(
 	--date 'date_part=2024-01-01..2024-01-31'
@@ -28,13 +24,28 @@ FLAGS=(
 	--role 'lead_id=id'
 )
 
-# The floor: csv_parse over the input with empty callbacks, nothing else.
-cat >"$WORK/bare.c" <<'C'
+work="$(mktemp -d "${TMPDIR:-/tmp}/csvclean-bench.XXXXXX")"
+trap 'rm -rf "$work"' EXIT
+
+# The floor, built here: nothing but csv_parse over the input.
+cat >"$work/bare_csv.c" <<'C'
 #include <csv.h>
 #include <stdio.h>
 
-static void on_field(void *s, size_t n, void *c) { (void)s; (void)n; (void)c; }
-static void on_record(int t, void *c) { (void)t; (void)c; }
+static void
+on_field(void *s, size_t n, void *c)
+{
+	(void)s;
+	(void)n;
+	(void)c;
+}
+
+static void
+on_record(int t, void *c)
+{
+	(void)t;
+	(void)c;
+}
 
 int
 main(void)
@@ -53,11 +64,10 @@ main(void)
 	return 0;
 }
 C
-cc -O2 -o "$WORK/bare" "$WORK/bare.c" -lcsv
+cc -O2 -o "$work/bare_csv" "$work/bare_csv.c" -lcsv
 
-# The same cleaning in pandas, reading the CSV and writing its result (pickle) as csvclean
-# writes its stream.
-cat >"$WORK/clean.py" <<'PY'
+# The same cleaning in pandas, writing its result (a pickle) as csvclean writes its stream.
+cat >"$work/clean.py" <<'PY'
 import sys
 import pandas as pd
 
@@ -84,62 +94,35 @@ df = df[["lead_id", "lead_indicator", "date_part", "source", "customer_group", "
 df.to_pickle(sys.argv[2])
 PY
 
-# Input: synth when it is built; otherwise raw_data.csv's rows repeated with fresh ids and
-# time_spent perturbed (never committed: made here, removed at exit).
-make_input() {
-	local rows=$1 out=$2 raw
-	if [ -x "$BIN/synth" ]; then
-		"$BIN/synth" -n "$rows" --seed 42 >"$out"
-		return
-	fi
-	raw="$(make -s -C "$ROOT" data NO_DEPS=1 >/dev/null && echo "$ROOT/data/raw/raw_data.csv")"
-	awk -v N="$rows" 'BEGIN { FS = OFS = ","; OFMT = CONVFMT = "%.15g"; srand(42) }
-		NR == 1 { print; next }
-		{ row[++n] = $0 }
-		END {
-			for (i = 0; i < N; i++) {
-				$0 = row[i % n + 1]
-				$1 = i
-				$15 = $15 + (rand() - 0.5)
-				print
-			}
-		}' "$raw" >"$out"
-}
+csv="$(bench_data "$BENCH_ROWS" 42)"
+bytes="$(wc -c <"$csv")"
+rows="$BENCH_ROWS"
+"$BENCH_BIN/csvclean" "${FLAGS[@]}" --save-state "$work/state" "$csv" >/dev/null
+printf -v train '%q ' "$BENCH_BIN/csvclean" "${FLAGS[@]}"
+apply="'$BENCH_BIN/csvclean' --state '$work/state' '$csv' >/dev/null 2>&1"
+bare="'$work/bare_csv' <'$csv'"
+pandas="$BENCH_PY '$work/clean.py' '$csv' '$work/out.pkl'"
 
-# Per command of a hyperfine result: the median wall time, or the mean CPU time (user +
-# system), which a machine shared with other jobs disturbs much less.
-median() {
-	"$PY" -c 'import json, sys; r = json.load(open(sys.argv[1]))["results"]; print(" ".join(str(x["median"]) for x in r))' "$1"
-}
-cpu() {
-	"$PY" -c 'import json, sys; r = json.load(open(sys.argv[1]))["results"]; print(" ".join(str(x["user"] + x["system"]) for x in r))' "$1"
-}
+bench_header "csvclean.sh: $rows rows, CSV $((bytes / 1000000)) MB"
+# pandas takes seconds per run: fewer runs of it.
+BENCH_RUNS=$(((BENCH_RUNS + 1) / 2)) bench_compare csvclean-train "$bytes" "$rows" \
+	"$train '$csv' >/dev/null" "pandas" "$pandas" "bare-libcsv-parse" "$bare"
+bench_compare csvclean-apply "$bytes" "$rows" "$apply" "bare-libcsv-parse" "$bare"
 
-for rows in "${@:-1000000}"; do
-	in="$WORK/in.csv"
-	make_input "$rows" "$in"
-	mb=$(($(stat -c %s "$in") / 1000000))
-	"$BIN/csvclean" "${FLAGS[@]}" --save-state "$WORK/state" "$in" >/dev/null
-	printf -v train '%q ' "$BIN/csvclean" "${FLAGS[@]}"
-	hyperfine --style none --warmup 1 --runs "$RUNS" --export-json "$WORK/h.json" \
-		-n csvclean-train "$train <$in >/dev/null" \
-		-n csvclean-apply "$BIN/csvclean --state $WORK/state <$in >/dev/null" \
-		-n bare-libcsv "$WORK/bare <$in" >/dev/null
-	hyperfine --style none --warmup 0 --runs "$RUNS" --export-json "$WORK/p.json" \
-		-n pandas "$PY $WORK/clean.py $in $WORK/out.pkl" >/dev/null
-	rss=$( { /usr/bin/time -f %M "$BIN/csvclean" --state "$WORK/state" <"$in" >/dev/null; } 2>&1 | tail -1)
-	printf 'csvclean on %d rows (%d MB); apply-mode peak RSS %.1f MB (goal < 50 MB)\n' \
-		"$rows" "$mb" "$(awk -v k="$rss" 'BEGIN { print k / 1024 }')"
-	for what in median cpu; do
-		read -r t_train t_apply t_bare <<<"$("$what" "$WORK/h.json")"
-		t_pandas=$("$what" "$WORK/p.json")
-		awk -v what="$what" -v mb="$mb" -v tr="$t_train" -v ap="$t_apply" -v ba="$t_bare" \
-			-v pd="$t_pandas" 'BEGIN {
-			printf "  %s: csvclean train %.3f s (%.0f MB/s), apply %.3f s (%.0f MB/s); ", \
-				what == "cpu" ? "CPU time" : "wall median", tr, mb / tr, ap, mb / ap
-			printf "pandas %.3f s; bare libcsv parse %.3f s (%.0f MB/s)\n", pd, ba, mb / ba
-			printf "    train vs pandas %.1fx (goal >= 6x); vs bare parse: train %.0f%%, apply %.0f%% (goal >= 75%%)\n", \
-				pd / tr, 100 * ba / tr, 100 * ba / ap
-		}'
-	done
-done
+# Goals, from the medians above; CPU time (user + system) too, which other jobs on a shared
+# machine disturb less than wall time.
+/usr/bin/time -o "$work/rss" -f %M "$BENCH_BIN/csvclean" --state "$work/state" "$csv" >/dev/null 2>&1
+rss="$(cat "$work/rss")"
+jq -r --arg rss "$rss" -s '
+	(.[0].results | map({(.command): .}) | add) as $t
+	| (.[1].results | map({(.command): .}) | add) as $a
+	| def cpu(r): r.user + r.system;
+	"goals: train " + ($t.pandas.median / $t.pipeml.median | . * 10 | round / 10 | tostring)
+	+ "x pandas (>= 6x); train " + ($t["bare-libcsv-parse"].median / $t.pipeml.median * 100 | round | tostring)
+	+ "%, apply " + ($a["bare-libcsv-parse"].median / $a.pipeml.median * 100 | round | tostring)
+	+ "% of a bare libcsv parse'"'"'s throughput (>= 75%); apply peak RSS "
+	+ ($rss | tonumber / 1024 | . * 10 | round / 10 | tostring) + " MB (< 50 MB)\n"
+	+ "  by CPU time: train " + (cpu($t.pandas) / cpu($t.pipeml) | . * 10 | round / 10 | tostring)
+	+ "x pandas; train " + (cpu($t["bare-libcsv-parse"]) / cpu($t.pipeml) * 100 | round | tostring)
+	+ "%, apply " + (cpu($a["bare-libcsv-parse"]) / cpu($a.pipeml) * 100 | round | tostring) + "% of bare"
+' "$BENCH_OUT/csvclean-csvclean-train.json" "$BENCH_OUT/csvclean-csvclean-apply.json"
