@@ -1,11 +1,8 @@
 #!/usr/bin/env bats
 # csvclean: the notebook's cleaning on raw_data.csv, every rule and every error on fixtures.
 
-# $stderr is set by bats' run --separate-stderr.
-# shellcheck disable=SC2154
 
 load helper
-bats_require_minimum_version 1.5.0
 
 # The flags that reproduce NOTEBOOK.md steps 1–7 and 9 on raw_data.csv (as in csvclean(1)).
 NOTEBOOK_FLAGS=(
@@ -228,7 +225,7 @@ PY
 
 @test "--numeric: a value that is not a number stops with line and column; --coerce reads it as missing" {
 	printf 'a,n\nx,1\ny,abc\nz,3\n' >"$T/in.csv"
-	run --separate-stderr csvclean --numeric n -o csv "$T/in.csv"
+	run_split csvclean --numeric n -o csv "$T/in.csv"
 	assert_failure 1
 	[ "$stderr" = "csvclean: $T/in.csv:3: column 'n': 'abc' is not a number (--coerce reads it as missing)" ]
 	run csvclean --numeric n --coerce --impute-mean n -o csv "$T/in.csv"
@@ -281,7 +278,7 @@ PY
 
 @test "--bad-rows collects malformed rows with line and reason, and stderr counts them" {
 	printf 'd,n\n2024-01-01,1\n2024-13-01,2\n2024-01-02,x\n2024-01-03\n2024-01-04,4\n' >"$T/in.csv"
-	run --separate-stderr csvclean --date d --numeric n --bad-rows "$T/bad.csv" -o csv "$T/in.csv"
+	run_split csvclean --date d --numeric n --bad-rows "$T/bad.csv" -o csv "$T/in.csv"
 	assert_success
 	assert_output "$(printf 'd,n\n2024-01-01,1\n2024-01-04,4')"
 	[ "$stderr" = "csvclean: 3 bad rows written to $T/bad.csv" ]
@@ -293,43 +290,43 @@ PY
 }
 
 @test "error: a flag names a column the header lacks" {
-	run --separate-stderr csvclean --drop nope -o csv <<<"$(printf 'a,b\n1,2')"
+	run_split csvclean --drop nope -o csv <<<"$(printf 'a,b\n1,2')"
 	assert_failure 1
 	[ "$stderr" = "csvclean: stdin:1: no such column 'nope' in the header (named by --drop)" ]
 	[ -z "$output" ]
 }
 
 @test "error: a duplicate header name" {
-	run --separate-stderr csvclean -o csv <<<"$(printf 'a,b,a\n1,2,3')"
+	run_split csvclean -o csv <<<"$(printf 'a,b,a\n1,2,3')"
 	assert_failure 1
 	[ "$stderr" = "csvclean: stdin:1: duplicate column name 'a' (column 3)" ]
 }
 
 @test "error: a ragged row names its line" {
-	run --separate-stderr csvclean -o csv <<<"$(printf 'a,b\n1,2\n1,2,3')"
+	run_split csvclean -o csv <<<"$(printf 'a,b\n1,2\n1,2,3')"
 	assert_failure 1
 	[ "$stderr" = "csvclean: stdin:3: 3 fields where the header has 2" ]
 }
 
 @test "error: an unparsable date in the date column names line and column" {
-	run --separate-stderr csvclean --date d -o csv <<<"$(printf 'x,d\n1,2024-01-01\n2,2024-02-30')"
+	run_split csvclean --date d -o csv <<<"$(printf 'x,d\n1,2024-01-01\n2,2024-02-30')"
 	assert_failure 1
 	[ "$stderr" = "csvclean: stdin:3: column 'd': '2024-02-30' is not a date (YYYY-MM-DD)" ]
 }
 
 @test "error: an empty input has no header" {
-	run --separate-stderr csvclean -o csv </dev/null
+	run_split csvclean -o csv </dev/null
 	assert_failure 1
 	[ "$stderr" = "csvclean: stdin:1: empty input: expected a header line" ]
 }
 
 @test "error: a state learned on another schema is rejected, and no output file is left" {
 	printf 'a,b\n1,2\n' | csvclean --save-state "$T/s.mp" -o csv >/dev/null
-	run --separate-stderr csvclean --state "$T/s.mp" -o csv <<<"$(printf 'a,c\n1,2')"
+	run_split csvclean --state "$T/s.mp" -o csv <<<"$(printf 'a,c\n1,2')"
 	assert_failure 1
 	[ "$stderr" = "csvclean: stdin:1: column 2 is 'c' where the state's schema has 'b': the state was learned on other data" ]
 	printf 'not a state' >"$T/junk"
-	run --separate-stderr csvclean --state "$T/junk" <<<"$(printf 'a,b\n1,2')"
+	run_split csvclean --state "$T/junk" <<<"$(printf 'a,b\n1,2')"
 	assert_failure 1
 	[ "$stderr" = "csvclean: $T/junk: not a csvclean state (not one msgpack object)" ]
 }
@@ -344,19 +341,19 @@ PY
 }
 
 @test "usage errors exit 2: rules with --state, conflicting kinds, a bad flag value" {
-	run --separate-stderr csvclean --state x --drop a
+	run_split csvclean --state x --drop a
 	assert_failure 2
 	[ "$stderr" = "csvclean: rule flags cannot go with --state: the state holds the rules" ]
-	run --separate-stderr csvclean --numeric a --categorical a
+	run_split csvclean --numeric a --categorical a
 	assert_failure 2
 	[ "$stderr" = "csvclean: --categorical: column 'a' already has another kind" ]
-	run --separate-stderr csvclean --clip a=-1
+	run_split csvclean --clip a=-1
 	assert_failure 2
 	[ "$stderr" = "csvclean: --clip a=-1: expected [COLUMNS=]K with K > 0" ]
-	run --separate-stderr csvclean --date 'd=2024-02-01..2024-01-01'
+	run_split csvclean --date 'd=2024-02-01..2024-01-01'
 	assert_failure 2
 	[ "$stderr" = "csvclean: --date d=2024-02-01..2024-01-01: the window is empty (MIN after MAX)" ]
-	run --separate-stderr csvclean -o xml
+	run_split csvclean -o xml
 	assert_failure 2
 }
 
@@ -399,15 +396,15 @@ print(s["columns"][1]["clip_lo"], s["columns"][1]["clip_hi"], s["columns"][1]["f
 	printf 'd,s,y,n\n2024-01-05,a,1,1\n2024-01-06,a,0,3\n2024-03-01,a,0,\n2024-01-07,b,,\n,a,1,9\n' >"$T/in.csv"
 	csvclean --date d=2024-01-01..2024-01-31 --keep s=a --require y --role y=target \
 		--numeric n --impute-mean n --save-state "$T/s.mp" -o csv "$T/in.csv" >/dev/null
-	run --separate-stderr csvclean --state "$T/s.mp" -o csv "$T/in.csv"
+	run_split csvclean --state "$T/s.mp" -o csv "$T/in.csv"
 	assert_success
 	assert_output "$(printf 'd,s,y,n\n2024-01-05,a,1,1\n2024-01-06,a,0,3')"
 	[ "$stderr" = "csvclean: 3 of 5 rows dropped by the rules: 2 outside the date window, 0 missing a required value, 1 not kept by --keep (--keep-all keeps them)" ]
-	run --separate-stderr csvclean --state "$T/s.mp" --keep-all -o csv "$T/in.csv"
+	run_split csvclean --state "$T/s.mp" --keep-all -o csv "$T/in.csv"
 	assert_success
 	assert_output "$(printf 'd,s,y,n\n2024-01-05,a,1,1\n2024-01-06,a,0,3\n2024-03-01,a,0,2\n2024-01-07,b,,2\n,a,1,9')"
 	[ "$stderr" = "csvclean: 3 of 5 rows kept that would be dropped by the rules: 2 outside the date window, 0 missing a required value, 1 not kept by --keep" ]
-	run --separate-stderr csvclean --keep-all -o csv "$T/in.csv"
+	run_split csvclean --keep-all -o csv "$T/in.csv"
 	assert_failure 2
 	[ "$stderr" = "csvclean: --keep-all applies a state: it needs --state" ]
 }
