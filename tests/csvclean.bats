@@ -1,7 +1,6 @@
 #!/usr/bin/env bats
 # csvclean: the notebook's cleaning on raw_data.csv, every rule and every error on fixtures.
 
-
 load helper
 
 # The flags that reproduce NOTEBOOK.md steps 1–7 and 9 on raw_data.csv (as in csvclean(1)).
