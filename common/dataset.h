@@ -15,10 +15,10 @@ struct dataset {
 	size_t nrows;
 	size_t nfeatures;
 	enum dataset_layout layout;
-	char **features; /* nfeatures names, in stream order */
-	char *target;    /* name of the target column */
-	double *x;       /* nrows × nfeatures, see layout */
-	double *y;       /* nrows labels, each 0 or 1 */
+	char **features;  /* nfeatures names, in stream order */
+	char *target;     /* name of the target column */
+	double *x;        /* nrows × nfeatures, see layout */
+	double *y;        /* nrows labels, each 0 or 1 */
 	size_t npositive; /* rows with y == 1 */
 };
 
@@ -33,8 +33,7 @@ int dataset_read(FILE *fp, const char *name, enum dataset_layout layout, struct 
                  char *err, size_t errsize);
 
 /* A new row-major dataset of the given rows of d (any layout), names shared with d. */
-void dataset_subset(const struct dataset *d, const size_t *rows, size_t nrows,
-                    struct dataset *out);
+void dataset_subset(const struct dataset *d, const size_t *rows, size_t nrows, struct dataset *out);
 
 /* Free what dataset_read allocated (features and target too, unless shared by a subset). */
 void dataset_free(struct dataset *d);

@@ -25,16 +25,16 @@ enum logreg_penalty { PENALTY_NONE, PENALTY_L1, PENALTY_L2, PENALTY_ELASTICNET }
 enum logreg_solver { SOLVER_NEWTON_CG, SOLVER_LBFGS, SOLVER_LIBLINEAR, SOLVER_SAG, SOLVER_SAGA };
 
 struct logreg_config {
-	enum logreg_solver solver;     /* lbfgs */
-	enum logreg_penalty penalty;   /* l2 */
-	double C;                      /* 1 */
-	double l1_ratio;               /* NaN = unset (required by elasticnet) */
-	double tol;                    /* 1e-8: stop when ‖∇f‖₂ ≤ tol·‖∇f(0)‖₂ */
-	long max_iter;                 /* 100 (Newton iterations) */
-	int fit_intercept;             /* 1 */
-	int penalize_intercept;        /* -1: as scikit-learn (only for solver liblinear) */
-	int class_weight_balanced;     /* 0 */
-	int threads;                   /* 1: threads for the passes over the rows */
+	enum logreg_solver solver;   /* lbfgs */
+	enum logreg_penalty penalty; /* l2 */
+	double C;                    /* 1 */
+	double l1_ratio;             /* NaN = unset (required by elasticnet) */
+	double tol;                  /* 1e-8: stop when ‖∇f‖₂ ≤ tol·‖∇f(0)‖₂ */
+	long max_iter;               /* 100 (Newton iterations) */
+	int fit_intercept;           /* 1 */
+	int penalize_intercept;      /* -1: as scikit-learn (only for solver liblinear) */
+	int class_weight_balanced;   /* 0 */
+	int threads;                 /* 1: threads for the passes over the rows */
 };
 
 struct logreg_fit {
@@ -57,8 +57,8 @@ int logreg_set_param(struct logreg_config *cfg, const char *name, const char *va
 /* scikit-learn 1.2's rules for solver × penalty (and l1_ratio): 0, or -1 with its message. */
 int logreg_check(const struct logreg_config *cfg, char *err, size_t errsize);
 /* Fit on d (any layout): the fit, or NULL with the reason in err. */
-struct logreg_fit *logreg_train(const struct logreg_config *cfg, const struct dataset *d,
-                                char *err, size_t errsize);
+struct logreg_fit *logreg_train(const struct logreg_config *cfg, const struct dataset *d, char *err,
+                                size_t errsize);
 void logreg_fit_free(struct logreg_fit *f);
 
 #endif

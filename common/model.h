@@ -43,9 +43,11 @@ struct model {
 	char *target;
 	size_t nparams;
 	struct model_param *params;
-	void *fitted;         /* owned, freed by ops->free */
-	msgpack_zone *zone;   /* owns meta */
-	msgpack_object meta;  /* a map, empty when nothing was set */
+	void *fitted;        /* owned, freed by ops->free */
+	msgpack_object meta; /* a map (size 0 when nothing was set) */
+	char *meta_packed;   /* the bytes meta points into, and their zone */
+	size_t meta_len;
+	msgpack_zone *meta_zone;
 };
 
 /* The kind named name, or NULL. */

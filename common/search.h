@@ -25,8 +25,7 @@
 struct learner {
 	const struct model_kind *ops;
 	void *(*config_new)(void);
-	int (*set_param)(void *cfg, const char *name, const char *value, char *err,
-	                 size_t errsize);
+	int (*set_param)(void *cfg, const char *name, const char *value, char *err, size_t errsize);
 	int (*check)(void *cfg, char *err, size_t errsize);
 	void *(*fit)(const void *cfg, const struct dataset *d, char *err, size_t errsize);
 	void (*config_free)(void *cfg);
@@ -80,8 +79,8 @@ struct search_result {
  * (a usage-level problem: an unknown parameter name, more folds than rows of a class).
  */
 int search_run(const struct learner *l, const struct search_param *sp, size_t nsp,
-               const struct dataset *d, const struct search_options *o,
-               struct search_result *res, char *err, size_t errsize);
+               const struct dataset *d, const struct search_options *o, struct search_result *res,
+               char *err, size_t errsize);
 
 /*
  * Stratified K-fold assignment as scikit-learn's StratifiedKFold without shuffling:
@@ -91,10 +90,11 @@ void stratified_folds(const double *y, size_t n, size_t k, unsigned *fold);
 
 /* Configure a learner from name/value pairs: the config, or NULL with the reason in err;
  * *unknown is set when a name is unknown (a usage error rather than a failed candidate). */
-void *learner_configure(const struct learner *l, const struct model_param *params,
-                        size_t nparams, int *unknown, char *err, size_t errsize);
+void *learner_configure(const struct learner *l, const struct model_param *params, size_t nparams,
+                        int *unknown, char *err, size_t errsize);
 
-/* The report as JSON (every candidate), and a few summary lines for stderr. */
+/* The report as one JSON object (every candidate; no newline after it), and a few summary
+ * lines for stderr. */
 void search_report_json(FILE *fp, const struct search_result *res);
 void search_summary(FILE *fp, const struct search_result *res);
 /* Meta for the model: {"folds", "scoring", "candidates", "best_mean", "best_sd"} */
