@@ -120,6 +120,17 @@ search_param_free(struct search_param *p)
 	memset(p, 0, sizeof *p);
 }
 
+/* How many of the sorted positions first .. first + count - 1 fall to fold f (q mod k). */
+static size_t
+fold_share(size_t first, size_t count, size_t k, size_t f)
+{
+	size_t share = 0;
+
+	for (size_t q = first; q < first + count; q++)
+		share += q % k == f;
+	return share;
+}
+
 /*
  * scikit-learn's StratifiedKFold(shuffle=False): the labels in sorted order are dealt to the
  * folds round-robin to get each fold's count per class; then, within each class, rows in
@@ -129,27 +140,24 @@ void
 stratified_folds(const double *y, size_t n, size_t k, unsigned *fold)
 {
 	size_t count[2] = {0, 0};
+	/* scikit-learn numbers the classes in the order they first appear */
+	int first_class = n && y[0] == 1;
 
 	for (size_t i = 0; i < n; i++)
 		count[y[i] == 1]++;
-	for (int cls = 0; cls < 2; cls++) {
-		size_t f = 0, used = 0, share;
-		/* sorted labels: count[0] zeros then count[1] ones; position q goes to fold q % k
-		 */
-		size_t first = cls ? count[0] : 0;
+	for (int rank = 0; rank < 2; rank++) {
+		int cls = rank ? !first_class : first_class;
+		/* sorted labels: the first class's rows take positions 0.., the other's follow */
+		size_t first = rank ? count[first_class] : 0, f = 0, used = 0;
+		size_t share = fold_share(first, count[cls], k, 0);
 
-		share = 0;
-		for (size_t q = first; q < first + count[cls]; q++)
-			share += q % k == 0;
 		for (size_t i = 0; i < n; i++) {
 			if ((y[i] == 1) != cls)
 				continue;
 			while (used == share) {
 				f++;
 				used = 0;
-				share = 0;
-				for (size_t q = first; q < first + count[cls]; q++)
-					share += q % k == f;
+				share = fold_share(first, count[cls], k, f);
 			}
 			fold[i] = (unsigned)f;
 			used++;
