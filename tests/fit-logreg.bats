@@ -1,5 +1,7 @@
 #!/usr/bin/env bats
 # fit-logreg: scikit-learn's optimum, the search, the model file, bad input.
+# $stderr is set by bats' run --separate-stderr.
+# shellcheck disable=SC2154
 load helper
 bats_require_minimum_version 1.5.0
 
@@ -278,7 +280,9 @@ open("i.st", "wb").write(d.replace(struct.pack("<d", 12345.5), struct.pack("<d",
 @test "fit-logreg --help lists every option of the man page" {
 	run fit-logreg --help
 	assert_success
-	for o in $(grep -o '^\.It Fl [a-zA-Z]*' "$ROOT/man/fit-logreg.1" | awk '{print $3}'); do
+	grep -o '^\.It Fl [a-zA-Z-]*' "$ROOT/man/fit-logreg.1" | awk '{print $3}' >opts
+	[ -s opts ]
+	while read -r o; do
 		assert_output --partial -- "-$o"
-	done
+	done <opts
 }
