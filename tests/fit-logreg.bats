@@ -286,3 +286,72 @@ open("i.st", "wb").write(d.replace(struct.pack("<d", 12345.5), struct.pack("<d",
 		assert_output --partial -- "-$o"
 	done <opts
 }
+
+@test "a logreg model loads, predicts P(y=1) = σ(w·x + b) and saves to the same bytes" {
+	synth_csv 200 3 10 >s.csv
+	to_stream s.csv y >s.st
+	fit-logreg --no-timestamp --param C=0.3 s.st >m.model
+	run "$PIPEML_UNIT/model_tool" load m.model
+	assert_success
+	assert_output "logreg 3 y"
+	"$PIPEML_UNIT/model_tool" resave m.model >again.model
+	cmp m.model again.model
+	printf '0 0 0\n1 -0.5 2\n' >rows
+	"$PIPEML_UNIT/model_tool" predict m.model <rows >probs
+	run "$PY" -c '
+import msgpack, numpy as np
+m = msgpack.unpackb(open("m.model", "rb").read())
+w = np.frombuffer(m["fitted"]["coef"], "<f8")
+x = np.loadtxt("rows")
+p = 1 / (1 + np.exp(-(x @ w + m["fitted"]["intercept"])))
+got = np.loadtxt("probs")
+print("same" if np.allclose(p, got, rtol=1e-15, atol=0) else (p, got))'
+	assert_output same
+}
+
+@test "a corrupt or truncated model is a clear error" {
+	synth_csv 200 3 11 >s.csv
+	to_stream s.csv y >s.st
+	fit-logreg --no-timestamp s.st >m.model
+	"$PY" - <<'PYEOF'
+import msgpack
+raw = open("m.model", "rb").read()
+m = msgpack.unpackb(raw)
+def put(name, obj):
+    open(name, "wb").write(msgpack.packb(obj) if not isinstance(obj, bytes) else obj)
+put("trunc.model", raw[: len(raw) // 2])
+put("trail.model", raw + b"\x00")
+put("notmap.model", [1, 2])
+put("format.model", {**m, "format": "other"})
+put("version.model", {**m, "version": 2})
+put("kind.model", {**m, "kind": "forest"})
+put("dup.model", {**m, "features": ["x1", "x1", "x3"]})
+put("coef.model", {**m, "fitted": {**m["fitted"], "coef": m["fitted"]["coef"][:16]}})
+put("nan.model", {**m, "fitted": {**m["fitted"], "coef": b"\x00" * 16 + b"\x00" * 6 + b"\xf8\x7f"}})
+put("extra.model", {**m, "other": 1})
+put("empty.model", b"")
+# an array header declaring 2^32 - 1 elements, and nothing after it
+put("huge.model", raw[:1] + b"\xa6format\xac" + b"pipeml-model" + b"\xa8features\xdd\xff\xff\xff\xff")
+PYEOF
+	check() {
+		run "$PIPEML_UNIT/model_tool" load "$1"
+		assert_failure 1
+		assert_output "model_tool: $1: $2"
+	}
+	run "$PIPEML_UNIT/model_tool" load trunc.model
+	assert_failure 1
+	assert_output --regexp '^model_tool: trunc.model: bad model: truncated'
+	check trail.model "bad model: 1 bytes after the model"
+	check notmap.model "bad model: not a model (not a msgpack map)"
+	check format.model 'bad model: not a model (no "format": "pipeml-model")'
+	check version.model "bad model: unsupported model version (this build reads 1)"
+	check kind.model 'bad model: unknown model kind "forest"'
+	check dup.model 'bad model: feature "x1" appears twice'
+	check coef.model 'bad model: "coef" is not 3 little-endian doubles'
+	check nan.model "bad model: coefficient 3 is not finite"
+	check extra.model "bad model: unknown top-level key"
+	check empty.model "empty model file"
+	run "$PIPEML_UNIT/model_tool" load huge.model
+	assert_failure 1
+	assert_output --regexp '^model_tool: huge.model: bad model: .*(declares|truncated)'
+}
