@@ -673,7 +673,8 @@ event_append(struct registry *r, struct jbuf *b, char *err, size_t errsize)
 	char *path = join(r->dir, LOG_NAME);
 	struct stat st;
 	int fd, created, rc = 0;
-	ssize_t n;
+	ssize_t n = 0;
+	size_t done;
 
 	host_user(b);
 	jbuf_close(b, '}');
@@ -684,11 +685,16 @@ event_append(struct registry *r, struct jbuf *b, char *err, size_t errsize)
 		rc = errorf(err, errsize, "%s: %s", path, strerror(errno));
 		goto out;
 	}
-	do
-		n = write(fd, b->s, b->len);
-	while (n < 0 && errno == EINTR);
-	if (n != (ssize_t)b->len || fsync(fd) < 0) {
-		int saved = n < 0 || n == (ssize_t)b->len ? errno : ENOSPC;
+	/* One write(2) normally; a short one (a size limit) is continued to learn the error. */
+	for (done = 0; done < b->len; done += (size_t)n) {
+		n = write(fd, b->s + done, b->len - done);
+		if (n < 0 && errno == EINTR)
+			n = 0;
+		else if (n <= 0)
+			break;
+	}
+	if (done < b->len || fsync(fd) < 0) {
+		int saved = errno ? errno : EIO;
 
 		if (ftruncate(fd, r->log_size) == 0)
 			fsync(fd);
