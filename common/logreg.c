@@ -16,6 +16,12 @@
  */
 #define BLOCK_ROWS 16384
 
+/*
+ * Up to this many parameters the smooth solver forms the Hessian (p²/2 per row and pass);
+ * above, it runs conjugate gradients on Hessian-vector products (2p per row and CG step).
+ */
+#define HESSIAN_MAX_PARAMS 48
+
 static int lerr(char *err, size_t errsize, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
 
@@ -43,6 +49,7 @@ struct problem {
 	size_t nblocks;
 	double *z;  /* n: θᵀxᵢ at the current point */
 	double *xd; /* n: dᵀxᵢ for the search direction d */
+	double *dw; /* n: cᵢσ(zᵢ)(1 − σ(zᵢ)) when the Hessian is not formed, else NULL */
 };
 
 /* log(1 + exp(−t)) without overflow */
@@ -62,15 +69,23 @@ sigmoid(double z)
 	return e / (1 + e);
 }
 
+/* θᵀxᵢ (+ b): four partial sums, so that the additions do not wait on each other */
 static double
 row_dot(const struct problem *pb, const double *theta, size_t i)
 {
 	const double *xi = pb->x + i * pb->nf;
-	double z = pb->intercept ? theta[pb->nf] : 0;
+	double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+	size_t j = 0;
 
-	for (size_t j = 0; j < pb->nf; j++)
-		z += xi[j] * theta[j];
-	return z;
+	for (; j + 4 <= pb->nf; j += 4) {
+		s0 += xi[j] * theta[j];
+		s1 += xi[j + 1] * theta[j + 1];
+		s2 += xi[j + 2] * theta[j + 2];
+		s3 += xi[j + 3] * theta[j + 3];
+	}
+	for (; j < pb->nf; j++)
+		s0 += xi[j] * theta[j];
+	return (s0 + s1) + (s2 + s3) + (pb->intercept ? theta[pb->nf] : 0);
 }
 
 struct pass {
@@ -193,6 +208,53 @@ block_grad_hess(struct pass *ps, size_t blk, size_t lo, size_t hi)
 	free(xe);
 }
 
+/* As block_grad_hess without forming the Hessian: keeps its row weights in pb->dw. */
+static void
+block_grad_dw(struct pass *ps, size_t blk, size_t lo, size_t hi)
+{
+	struct problem *pb = ps->pb;
+	size_t nf = pb->nf;
+	double *acc = ps->part + blk * ps->stride, *g = acc + 1, loss = 0;
+
+	memset(acc, 0, ps->stride * sizeof *acc);
+	for (size_t i = lo; i < hi; i++) {
+		const double *xi = pb->x + i * nf;
+		double z = row_dot(pb, ps->theta, i), yi = pb->y[i], c = pb->weight[yi == 1];
+		double e = exp(-fabs(z)), s = z >= 0 ? 1 / (1 + e) : e / (1 + e);
+		double gz = c * (s - yi);
+
+		pb->z[i] = z;
+		pb->dw[i] = c * s * (1 - s);
+		if (ps->want_loss)
+			loss += c * (log1p(e) + fmax(yi == 1 ? -z : z, 0));
+		for (size_t j = 0; j < nf; j++)
+			g[j] += gz * xi[j];
+		if (pb->intercept)
+			g[nf] += gz;
+	}
+	acc[0] = loss;
+}
+
+/* Hessian-vector product without the l2 term: Σ dwᵢ·(vᵀxᵢ)·xᵢ. Partial layout: [Hv[p]]. */
+static void
+block_hv(struct pass *ps, size_t blk, size_t lo, size_t hi)
+{
+	struct problem *pb = ps->pb;
+	size_t nf = pb->nf;
+	double *hv = ps->part + blk * ps->stride;
+
+	memset(hv, 0, ps->stride * sizeof *hv);
+	for (size_t i = lo; i < hi; i++) {
+		const double *xi = pb->x + i * nf;
+		double t = pb->dw[i] * row_dot(pb, ps->theta, i);
+
+		for (size_t j = 0; j < nf; j++)
+			hv[j] += t * xi[j];
+		if (pb->intercept)
+			hv[nf] += t;
+	}
+}
+
 /*
  * The full step θ + d in one pass: xdᵢ = dᵀxᵢ (kept for a backtracking line search), and at
  * zᵢ + xdᵢ the loss and its gradient. Partial layout: [loss, g[p]].
@@ -258,21 +320,22 @@ static double
 grad_hess(struct problem *pb, const double *theta, int want_loss, double *g, double *H,
           double *part)
 {
-	size_t p = pb->p;
-	double *sum = xreallocarray(NULL, 1 + p + p * p, sizeof *sum), loss;
+	size_t p = pb->p, stride = pb->dw ? 1 + p : 1 + p + p * p;
+	double *sum = xreallocarray(NULL, stride, sizeof *sum), loss;
 	struct pass ps = {.pb = pb,
-	                  .block = block_grad_hess,
+	                  .block = pb->dw ? block_grad_dw : block_grad_hess,
 	                  .want_loss = want_loss,
 	                  .theta = theta,
 	                  .part = part,
-	                  .stride = 1 + p + p * p};
+	                  .stride = stride};
 
 	pass_run(&ps, sum);
 	loss = sum[0];
 	memcpy(g, sum + 1, p * sizeof *g);
-	for (size_t j = 0; j < p; j++)
-		for (size_t k = j; k < p; k++)
-			H[j * p + k] = H[k * p + j] = sum[1 + p + j * p + k];
+	if (!pb->dw)
+		for (size_t j = 0; j < p; j++)
+			for (size_t k = j; k < p; k++)
+				H[j * p + k] = H[k * p + j] = sum[1 + p + j * p + k];
 	for (size_t j = 0; j < p; j++)
 		if (pb->pen[j]) {
 			g[j] += pb->l2 * theta[j];
@@ -290,6 +353,62 @@ loss_along(struct problem *pb, double t, double *part)
 
 	pass_run(&ps, &sum);
 	return sum;
+}
+
+/* Hv = Σ dwᵢ(vᵀxᵢ)xᵢ + l2·v_pen */
+static void
+hessian_times(struct problem *pb, const double *v, double *hv, double *part)
+{
+	struct pass ps = {.pb = pb, .block = block_hv, .theta = v, .part = part, .stride = pb->p};
+
+	pass_run(&ps, hv);
+	for (size_t j = 0; j < pb->p; j++)
+		if (pb->pen[j])
+			hv[j] += pb->l2 * v[j];
+}
+
+/*
+ * Newton direction without forming H: conjugate gradients on H·d = −g, stopped when the
+ * residual falls to η·‖g‖, η = min(0.1, ‖g‖/‖g₀‖) (a forcing sequence that keeps Newton's
+ * fast convergence), or on curvature too small to trust.
+ */
+static void
+cg_direction(struct problem *pb, const double *g, double gnorm0, double *d, double *part)
+{
+	size_t p = pb->p;
+	double *r = xcalloc(3 * p, sizeof *r), *q = r + p, *hq = r + 2 * p;
+	double rr = 0, gnorm, eta;
+
+	memset(d, 0, p * sizeof *d);
+	for (size_t j = 0; j < p; j++) {
+		r[j] = -g[j];
+		q[j] = r[j];
+		rr += r[j] * r[j];
+	}
+	gnorm = sqrt(rr);
+	eta = fmin(0.1, gnorm / gnorm0);
+	for (size_t it = 0; it < 2 * p + 10 && sqrt(rr) > eta * gnorm; it++) {
+		double qhq = 0, alpha, rr_new = 0;
+
+		hessian_times(pb, q, hq, part);
+		for (size_t j = 0; j < p; j++)
+			qhq += q[j] * hq[j];
+		if (!(qhq > 1e-300))
+			break;
+		alpha = rr / qhq;
+		for (size_t j = 0; j < p; j++) {
+			d[j] += alpha * q[j];
+			r[j] -= alpha * hq[j];
+			rr_new += r[j] * r[j];
+		}
+		for (size_t j = 0; j < p; j++)
+			q[j] = r[j] + rr_new / rr * q[j];
+		rr = rr_new;
+	}
+	if (sqrt(rr) == gnorm) /* no step taken: fall back to steepest descent */
+		for (size_t j = 0; j < p; j++)
+			d[j] = -g[j];
+	free(r);
 }
 
 /* Loss and gradient (l2 term included) at θ + d; leaves xd for loss_along. */
@@ -461,6 +580,8 @@ solve(struct problem *pb, const struct logreg_config *cfg, double *theta, struct
 			break;
 		if (pb->l1 > 0)
 			prox_direction(pb, theta, g, H, d, Hd);
+		else if (pb->dw)
+			cg_direction(pb, g, gnorm0, d, part);
 		else
 			newton_direction(H, p, g, L, d);
 		for (size_t j = 0; j < p; j++)
@@ -711,6 +832,8 @@ setup_problem(struct problem *pb, const struct logreg_config *cfg, const struct 
 	}
 	pb->z = xreallocarray(NULL, pb->n, sizeof *pb->z);
 	pb->xd = xreallocarray(NULL, pb->n, sizeof *pb->xd);
+	if (pb->p > HESSIAN_MAX_PARAMS && pb->l1 == 0)
+		pb->dw = xreallocarray(NULL, pb->n, sizeof *pb->dw);
 }
 
 struct logreg_fit *
@@ -749,6 +872,7 @@ logreg_train(const struct logreg_config *cfg, const struct dataset *d, char *err
 	free(pb.pen);
 	free(pb.z);
 	free(pb.xd);
+	free(pb.dw);
 	if (data != d)
 		dataset_subset_free(&rows);
 	return fit;
