@@ -3,13 +3,15 @@
 # synthetic rows. LIBLINEAR penalises its bias (-B 1), so it races fit-logreg with
 # penalize_intercept=true; scikit-learn does not, so it races plain fit-logreg. Each peer
 # runs at its default tolerance; the objectives are printed to show they agree to 1e-6.
-# Sizes: FIT_LOGREG_BENCH="ROWSxFEATURES ..." (default 1000000x12 1000000x100).
+# Sizes: FIT_LOGREG_BENCH="ROWSxFEATURES ..." (default 1000000x12 1000000x100); threads of
+# fit-logreg: FIT_LOGREG_JOBS (1).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 BIN="${PIPEML_BIN:-$ROOT/bin}"
 PY=/usr/bin/python3
 RUNS="${BENCH_RUNS:-3}"
+JOBS="${FIT_LOGREG_JOBS:-1}"
 SIZES="${FIT_LOGREG_BENCH:-1000000x12 1000000x100}"
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/fit-logreg-bench.XXXXXX")"
 trap 'rm -rf "$WORK"' EXIT
@@ -26,9 +28,9 @@ for size in $SIZES; do
 	echo "== fit-logreg: $n rows x $nf features, l2, C=1"
 	"$PY" "$ROOT/bench/fit-logreg-data.py" "$n" "$nf" 1 "$WORK/d"
 	hyperfine --runs "$RUNS" --warmup 1 --export-json "$WORK/h.json" --style basic \
-		-n pipeml-B "$BIN/fit-logreg --param penalize_intercept=true $WORK/d.st >$WORK/pb.model" \
+		-n pipeml-B "$BIN/fit-logreg -j $JOBS --param penalize_intercept=true $WORK/d.st >$WORK/pb.model" \
 		-n liblinear "liblinear-train -q -s 0 -c 1 -B 1 $WORK/d.svm $WORK/ll.model" \
-		-n pipeml "$BIN/fit-logreg $WORK/d.st >$WORK/p.model" \
+		-n pipeml "$BIN/fit-logreg -j $JOBS $WORK/d.st >$WORK/p.model" \
 		-n sklearn "$PY $ROOT/bench/fit-logreg-peer.py sklearn $WORK/d $WORK/sk.npy" >/dev/null
 	read -r pb_med pb_user < <(median pipeml-B)
 	read -r ll_med ll_user < <(median liblinear)
