@@ -16,6 +16,12 @@
  */
 #define BLOCK_ROWS 16384
 
+/*
+ * Up to this many parameters the smooth solver forms the Hessian (p²/2 per row and pass);
+ * above, it runs conjugate gradients on Hessian-vector products (2p per row and CG step).
+ */
+#define HESSIAN_MAX_PARAMS 48
+
 static int lerr(char *err, size_t errsize, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
 
@@ -43,6 +49,7 @@ struct problem {
 	size_t nblocks;
 	double *z;  /* n: θᵀxᵢ at the current point */
 	double *xd; /* n: dᵀxᵢ for the search direction d */
+	double *dw; /* n: cᵢσ(zᵢ)(1 − σ(zᵢ)) when the Hessian is not formed, else NULL */
 };
 
 /* log(1 + exp(−t)) without overflow */
@@ -62,15 +69,23 @@ sigmoid(double z)
 	return e / (1 + e);
 }
 
+/* θᵀxᵢ (+ b): four partial sums, so that the additions do not wait on each other */
 static double
 row_dot(const struct problem *pb, const double *theta, size_t i)
 {
 	const double *xi = pb->x + i * pb->nf;
-	double z = pb->intercept ? theta[pb->nf] : 0;
+	double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+	size_t j = 0;
 
-	for (size_t j = 0; j < pb->nf; j++)
-		z += xi[j] * theta[j];
-	return z;
+	for (; j + 4 <= pb->nf; j += 4) {
+		s0 += xi[j] * theta[j];
+		s1 += xi[j + 1] * theta[j + 1];
+		s2 += xi[j + 2] * theta[j + 2];
+		s3 += xi[j + 3] * theta[j + 3];
+	}
+	for (; j < pb->nf; j++)
+		s0 += xi[j] * theta[j];
+	return (s0 + s1) + (s2 + s3) + (pb->intercept ? theta[pb->nf] : 0);
 }
 
 struct pass {
@@ -78,6 +93,7 @@ struct pass {
 	void (*block)(struct pass *ps, size_t blk, size_t lo, size_t hi);
 	const double *theta; /* point (grad/hess), direction (xd) */
 	double t;            /* step (loss along the direction) */
+	int want_loss;       /* grad/hess: also sum the loss */
 	double *part;        /* nblocks × stride partial sums */
 	size_t stride;
 	size_t next;
@@ -134,9 +150,10 @@ pass_run(struct pass *ps, double *sum)
 }
 
 /*
- * At θ: zᵢ = θᵀxᵢ, the loss Σ cᵢ·ℓᵢ, its gradient Σ cᵢ(σ(zᵢ) − yᵢ)·xᵢ and Hessian
- * Σ cᵢσ(zᵢ)(1 − σ(zᵢ))·xᵢxᵢᵀ (upper triangle), with xᵢ extended by 1 for the intercept.
- * Partial layout: [loss, g[p], H[p×p]].
+ * At θ: zᵢ = θᵀxᵢ, the loss Σ cᵢ·ℓᵢ (when asked), its gradient Σ cᵢ(σ(zᵢ) − yᵢ)·xᵢ and
+ * Hessian Σ cᵢσ(zᵢ)(1 − σ(zᵢ))·xᵢxᵢᵀ (upper triangle), with xᵢ extended by 1 for the
+ * intercept. Rows go four at a time, so that each Hessian entry is loaded and stored once
+ * per four rows. Partial layout: [loss, g[p], H[p×p]].
  */
 static void
 block_grad_hess(struct pass *ps, size_t blk, size_t lo, size_t hi)
@@ -144,41 +161,126 @@ block_grad_hess(struct pass *ps, size_t blk, size_t lo, size_t hi)
 	struct problem *pb = ps->pb;
 	size_t nf = pb->nf, p = pb->p;
 	double *acc = ps->part + blk * ps->stride, *g = acc + 1, *H = acc + 1 + p;
-	double loss = 0;
+	double *xe = xcalloc(8 * p, sizeof *xe), *ad = xe + 4 * p, loss = 0;
+
+	memset(acc, 0, ps->stride * sizeof *acc);
+	for (size_t i = lo; i < hi; i += 4) {
+		size_t m = hi - i < 4 ? hi - i : 4;
+
+		for (size_t r = 0; r < 4; r++) {
+			double *x = xe + r * p, *a = ad + r * p;
+			double z, yi, c, e, s, gz, dz;
+
+			if (r >= m) {
+				memset(a, 0, p * sizeof *a);
+				continue;
+			}
+			memcpy(x, pb->x + (i + r) * nf, nf * sizeof *x);
+			if (pb->intercept)
+				x[nf] = 1;
+			z = row_dot(pb, ps->theta, i + r);
+			yi = pb->y[i + r];
+			c = pb->weight[yi == 1];
+			/* e = exp(−|z|): σ(z) and log(1 + exp(−ỹz)) = log1p(e) + max(−ỹz, 0) */
+			e = exp(-fabs(z));
+			s = z >= 0 ? 1 / (1 + e) : e / (1 + e);
+			gz = c * (s - yi);
+			dz = c * s * (1 - s);
+			pb->z[i + r] = z;
+			if (ps->want_loss)
+				loss += c * (log1p(e) + fmax(yi == 1 ? -z : z, 0));
+			for (size_t j = 0; j < p; j++) {
+				g[j] += gz * x[j];
+				a[j] = dz * x[j];
+			}
+		}
+		for (size_t j = 0; j < p; j++) {
+			const double a0 = ad[j], a1 = ad[p + j], a2 = ad[2 * p + j],
+			             a3 = ad[3 * p + j];
+			const double *x0 = xe, *x1 = xe + p, *x2 = xe + 2 * p, *x3 = xe + 3 * p;
+			double *Hj = H + j * p;
+
+			for (size_t k = j; k < p; k++)
+				Hj[k] += a0 * x0[k] + a1 * x1[k] + a2 * x2[k] + a3 * x3[k];
+		}
+	}
+	acc[0] = loss;
+	free(xe);
+}
+
+/* As block_grad_hess without forming the Hessian: keeps its row weights in pb->dw. */
+static void
+block_grad_dw(struct pass *ps, size_t blk, size_t lo, size_t hi)
+{
+	struct problem *pb = ps->pb;
+	size_t nf = pb->nf;
+	double *acc = ps->part + blk * ps->stride, *g = acc + 1, loss = 0;
 
 	memset(acc, 0, ps->stride * sizeof *acc);
 	for (size_t i = lo; i < hi; i++) {
 		const double *xi = pb->x + i * nf;
 		double z = row_dot(pb, ps->theta, i), yi = pb->y[i], c = pb->weight[yi == 1];
-		double s = sigmoid(z), gz = c * (s - yi), dz = c * s * (1 - s);
+		double e = exp(-fabs(z)), s = z >= 0 ? 1 / (1 + e) : e / (1 + e);
+		double gz = c * (s - yi);
 
 		pb->z[i] = z;
-		loss += c * log1pexp_neg(yi == 1 ? z : -z);
-		for (size_t j = 0; j < nf; j++) {
-			double a = dz * xi[j];
-			double *Hj = H + j * p;
-
+		pb->dw[i] = c * s * (1 - s);
+		if (ps->want_loss)
+			loss += c * (log1p(e) + fmax(yi == 1 ? -z : z, 0));
+		for (size_t j = 0; j < nf; j++)
 			g[j] += gz * xi[j];
-			for (size_t k = j; k < nf; k++)
-				Hj[k] += a * xi[k];
-			if (pb->intercept)
-				Hj[nf] += a;
-		}
-		if (pb->intercept) {
+		if (pb->intercept)
 			g[nf] += gz;
-			H[nf * p + nf] += dz;
-		}
 	}
 	acc[0] = loss;
 }
 
-/* xdᵢ = dᵀxᵢ */
+/* Hessian-vector product without the l2 term: Σ dwᵢ·(vᵀxᵢ)·xᵢ. Partial layout: [Hv[p]]. */
 static void
-block_xd(struct pass *ps, size_t blk, size_t lo, size_t hi)
+block_hv(struct pass *ps, size_t blk, size_t lo, size_t hi)
 {
-	(void)blk;
-	for (size_t i = lo; i < hi; i++)
-		ps->pb->xd[i] = row_dot(ps->pb, ps->theta, i);
+	struct problem *pb = ps->pb;
+	size_t nf = pb->nf;
+	double *hv = ps->part + blk * ps->stride;
+
+	memset(hv, 0, ps->stride * sizeof *hv);
+	for (size_t i = lo; i < hi; i++) {
+		const double *xi = pb->x + i * nf;
+		double t = pb->dw[i] * row_dot(pb, ps->theta, i);
+
+		for (size_t j = 0; j < nf; j++)
+			hv[j] += t * xi[j];
+		if (pb->intercept)
+			hv[nf] += t;
+	}
+}
+
+/*
+ * The full step θ + d in one pass: xdᵢ = dᵀxᵢ (kept for a backtracking line search), and at
+ * zᵢ + xdᵢ the loss and its gradient. Partial layout: [loss, g[p]].
+ */
+static void
+block_try_step(struct pass *ps, size_t blk, size_t lo, size_t hi)
+{
+	struct problem *pb = ps->pb;
+	size_t nf = pb->nf;
+	double *acc = ps->part + blk * ps->stride, *g = acc + 1, loss = 0;
+
+	memset(acc, 0, ps->stride * sizeof *acc);
+	for (size_t i = lo; i < hi; i++) {
+		const double *xi = pb->x + i * nf;
+		double xd = row_dot(pb, ps->theta, i), z = pb->z[i] + xd, yi = pb->y[i];
+		double c = pb->weight[yi == 1], e = exp(-fabs(z));
+		double s = z >= 0 ? 1 / (1 + e) : e / (1 + e), gz = c * (s - yi);
+
+		pb->xd[i] = xd;
+		loss += c * (log1p(e) + fmax(yi == 1 ? -z : z, 0));
+		for (size_t j = 0; j < nf; j++)
+			g[j] += gz * xi[j];
+		if (pb->intercept)
+			g[nf] += gz;
+	}
+	acc[0] = loss;
 }
 
 /* Σ cᵢ·ℓ(zᵢ + t·xdᵢ) */
@@ -215,22 +317,25 @@ penalty_value(const struct problem *pb, const double *theta)
  * full from its upper triangle). Also leaves zᵢ in pb->z.
  */
 static double
-grad_hess(struct problem *pb, const double *theta, double *g, double *H, double *part)
+grad_hess(struct problem *pb, const double *theta, int want_loss, double *g, double *H,
+          double *part)
 {
-	size_t p = pb->p;
-	double *sum = xreallocarray(NULL, 1 + p + p * p, sizeof *sum), loss;
+	size_t p = pb->p, stride = pb->dw ? 1 + p : 1 + p + p * p;
+	double *sum = xreallocarray(NULL, stride, sizeof *sum), loss;
 	struct pass ps = {.pb = pb,
-	                  .block = block_grad_hess,
+	                  .block = pb->dw ? block_grad_dw : block_grad_hess,
+	                  .want_loss = want_loss,
 	                  .theta = theta,
 	                  .part = part,
-	                  .stride = 1 + p + p * p};
+	                  .stride = stride};
 
 	pass_run(&ps, sum);
 	loss = sum[0];
 	memcpy(g, sum + 1, p * sizeof *g);
-	for (size_t j = 0; j < p; j++)
-		for (size_t k = j; k < p; k++)
-			H[j * p + k] = H[k * p + j] = sum[1 + p + j * p + k];
+	if (!pb->dw)
+		for (size_t j = 0; j < p; j++)
+			for (size_t k = j; k < p; k++)
+				H[j * p + k] = H[k * p + j] = sum[1 + p + j * p + k];
 	for (size_t j = 0; j < p; j++)
 		if (pb->pen[j]) {
 			g[j] += pb->l2 * theta[j];
@@ -250,12 +355,77 @@ loss_along(struct problem *pb, double t, double *part)
 	return sum;
 }
 
+/* Hv = Σ dwᵢ(vᵀxᵢ)xᵢ + l2·v_pen */
 static void
-compute_xd(struct problem *pb, const double *d)
+hessian_times(struct problem *pb, const double *v, double *hv, double *part)
 {
-	struct pass ps = {.pb = pb, .block = block_xd, .theta = d, .stride = 0};
+	struct pass ps = {.pb = pb, .block = block_hv, .theta = v, .part = part, .stride = pb->p};
 
-	pass_run(&ps, NULL);
+	pass_run(&ps, hv);
+	for (size_t j = 0; j < pb->p; j++)
+		if (pb->pen[j])
+			hv[j] += pb->l2 * v[j];
+}
+
+/*
+ * Newton direction without forming H: conjugate gradients on H·d = −g, stopped when the
+ * residual falls to η·‖g‖, η = min(0.1, ‖g‖/‖g₀‖) (a forcing sequence that keeps Newton's
+ * fast convergence), or on curvature too small to trust.
+ */
+static void
+cg_direction(struct problem *pb, const double *g, double gnorm0, double *d, double *part)
+{
+	size_t p = pb->p;
+	double *r = xcalloc(3 * p, sizeof *r), *q = r + p, *hq = r + 2 * p;
+	double rr = 0, gnorm, eta;
+
+	memset(d, 0, p * sizeof *d);
+	for (size_t j = 0; j < p; j++) {
+		r[j] = -g[j];
+		q[j] = r[j];
+		rr += r[j] * r[j];
+	}
+	gnorm = sqrt(rr);
+	eta = fmin(0.1, gnorm / gnorm0);
+	for (size_t it = 0; it < 2 * p + 10 && sqrt(rr) > eta * gnorm; it++) {
+		double qhq = 0, alpha, rr_new = 0;
+
+		hessian_times(pb, q, hq, part);
+		for (size_t j = 0; j < p; j++)
+			qhq += q[j] * hq[j];
+		if (!(qhq > 1e-300))
+			break;
+		alpha = rr / qhq;
+		for (size_t j = 0; j < p; j++) {
+			d[j] += alpha * q[j];
+			r[j] -= alpha * hq[j];
+			rr_new += r[j] * r[j];
+		}
+		for (size_t j = 0; j < p; j++)
+			q[j] = r[j] + rr_new / rr * q[j];
+		rr = rr_new;
+	}
+	if (sqrt(rr) == gnorm) /* no step taken: fall back to steepest descent */
+		for (size_t j = 0; j < p; j++)
+			d[j] = -g[j];
+	free(r);
+}
+
+/* Loss and gradient (l2 term included) at θ + d; leaves xd for loss_along. */
+static double
+try_step(struct problem *pb, const double *theta, const double *d, double *g, double *part)
+{
+	size_t p = pb->p;
+	double *sum = xreallocarray(NULL, 1 + p, sizeof *sum), loss;
+	struct pass ps = {
+	        .pb = pb, .block = block_try_step, .theta = d, .part = part, .stride = 1 + p};
+
+	pass_run(&ps, sum);
+	loss = sum[0];
+	for (size_t j = 0; j < p; j++)
+		g[j] = sum[1 + j] + (pb->pen[j] ? pb->l2 * (theta[j] + d[j]) : 0);
+	free(sum);
+	return loss;
 }
 
 /* Cholesky factor of A + μI in L (lower, p × p): 0, or -1 when not positive definite. */
@@ -390,20 +560,18 @@ solve(struct problem *pb, const struct logreg_config *cfg, double *theta, struct
 	double *L = xcalloc(p * p, sizeof *L), *d = xcalloc(p, sizeof *d);
 	double *Hd = xcalloc(p, sizeof *Hd), *trial = xcalloc(p, sizeof *trial);
 	double *part = xreallocarray(NULL, pb->nblocks, (1 + p + p * p) * sizeof *part);
-	double loss, F, gnorm, gnorm0 = 0;
+	double *gnew = xcalloc(p, sizeof *gnew), loss, F, gnorm, gnorm0;
 	int polished = 0;
 	long it;
 
 	memset(theta, 0, p * sizeof *theta);
 	fit->converged = 0;
+	loss = grad_hess(pb, theta, 1, g, H, part);
+	F = loss + penalty_value(pb, theta);
+	gnorm = gnorm0 = subgrad_norm(pb, theta, g);
 	for (it = 0;; it++) {
-		double delta = 0, t = 1, Fnew = 0;
+		double delta = 0, t = 1, Fnew, loss1;
 
-		loss = grad_hess(pb, theta, g, H, part);
-		F = loss + penalty_value(pb, theta);
-		gnorm = subgrad_norm(pb, theta, g);
-		if (it == 0)
-			gnorm0 = gnorm;
 		if (gnorm <= cfg->tol * gnorm0 || gnorm == 0) {
 			fit->converged = 1;
 			break;
@@ -412,6 +580,8 @@ solve(struct problem *pb, const struct logreg_config *cfg, double *theta, struct
 			break;
 		if (pb->l1 > 0)
 			prox_direction(pb, theta, g, H, d, Hd);
+		else if (pb->dw)
+			cg_direction(pb, g, gnorm0, d, part);
 		else
 			newton_direction(H, p, g, L, d);
 		for (size_t j = 0; j < p; j++)
@@ -425,7 +595,10 @@ solve(struct problem *pb, const struct logreg_config *cfg, double *theta, struct
 			fit->converged = 1;
 			break;
 		}
-		compute_xd(pb, d);
+		for (size_t j = 0; j < p; j++)
+			trial[j] = theta[j] + d[j];
+		loss1 = try_step(pb, theta, d, gnew, part);
+		Fnew = loss1 + penalty_value(pb, trial);
 		if (-delta <= 1e-13 * fabs(F)) {
 			/*
 			 * The predicted decrease is below the rounding error of F, so the line
@@ -433,22 +606,39 @@ solve(struct problem *pb, const struct logreg_config *cfg, double *theta, struct
 			 * model is exact at this distance.
 			 */
 			polished = 1;
-			for (size_t j = 0; j < p; j++)
-				theta[j] += d[j];
-			continue;
-		}
-		for (int ls = 0; ls < 60; ls++, t /= 2) {
-			for (size_t j = 0; j < p; j++)
-				trial[j] = theta[j] + t * d[j];
-			Fnew = loss_along(pb, t, part) + penalty_value(pb, trial);
-			if (Fnew <= F + 1e-4 * t * delta)
+			Fnew = F;
+		} else if (!(Fnew <= F + 1e-4 * delta)) {
+			for (t = 0.5; t > 1e-18; t /= 2) {
+				for (size_t j = 0; j < p; j++)
+					trial[j] = theta[j] + t * d[j];
+				loss1 = loss_along(pb, t, part);
+				Fnew = loss1 + penalty_value(pb, trial);
+				if (Fnew <= F + 1e-4 * t * delta)
+					break;
+			}
+			if (!(Fnew <= F + 1e-4 * t * delta)) {
+				fit->converged =
+				        gnorm <= 1e-6 * gnorm0; /* stalled at rounding level */
 				break;
-		}
-		if (!(Fnew <= F + 1e-4 * t * delta)) {
-			fit->converged = gnorm <= 1e-6 * gnorm0; /* stalled at rounding level */
-			break;
+			}
 		}
 		memcpy(theta, trial, p * sizeof *theta);
+		if (t == 1) {
+			/* the gradient at the new point is known: stop without a Hessian if done */
+			gnorm = subgrad_norm(pb, theta, gnew);
+			F = loss1 + penalty_value(pb, theta);
+			if (gnorm <= cfg->tol * gnorm0) {
+				memcpy(g, gnew, p * sizeof *g);
+				it++;
+				fit->converged = 1;
+				break;
+			}
+		}
+		loss = grad_hess(pb, theta, t != 1 || polished, g, H, part);
+		if (t == 1 && !polished)
+			loss = loss1;
+		F = loss + penalty_value(pb, theta);
+		gnorm = subgrad_norm(pb, theta, g);
 	}
 	fit->iterations = it;
 	fit->objective = F;
@@ -459,6 +649,7 @@ solve(struct problem *pb, const struct logreg_config *cfg, double *theta, struct
 	free(d);
 	free(Hd);
 	free(trial);
+	free(gnew);
 	free(part);
 }
 
@@ -641,6 +832,8 @@ setup_problem(struct problem *pb, const struct logreg_config *cfg, const struct 
 	}
 	pb->z = xreallocarray(NULL, pb->n, sizeof *pb->z);
 	pb->xd = xreallocarray(NULL, pb->n, sizeof *pb->xd);
+	if (pb->p > HESSIAN_MAX_PARAMS && pb->l1 == 0)
+		pb->dw = xreallocarray(NULL, pb->n, sizeof *pb->dw);
 }
 
 struct logreg_fit *
@@ -679,6 +872,7 @@ logreg_train(const struct logreg_config *cfg, const struct dataset *d, char *err
 	free(pb.pen);
 	free(pb.z);
 	free(pb.xd);
+	free(pb.dw);
 	if (data != d)
 		dataset_subset_free(&rows);
 	return fit;

@@ -74,6 +74,15 @@ raw_split() {
 	assert_success
 }
 
+@test "fit-logreg with 60 features (conjugate gradients, no Hessian matrix) equals scikit-learn" {
+	synth_csv 3000 60 12 >s.csv
+	to_stream s.csv y >s.st
+	fit-logreg --param C=0.1 s.st >a.model
+	fit-logreg --param C=10 --param class_weight=balanced s.st >b.model
+	run "$PY" "$ORACLE" s.csv y a.model:l2:0.1 b.model:l2:10::balanced
+	assert_success
+}
+
 @test "fit-logreg l1 and elasticnet reach saga's objective with the same zeros" {
 	synth_csv 2000 8 2 >s.csv
 	to_stream s.csv y >s.st
