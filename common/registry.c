@@ -272,8 +272,15 @@ event_version(struct registry *r, const struct json *e, char *err, size_t errsiz
 		errorf(err, errsize, "no model or version");
 		return NULL;
 	}
-	if ((rv = find_version(r, model, (long)v)) == NULL)
+	if ((rv = find_version(r, model, (long)v)) == NULL) {
 		errorf(err, errsize, "%s@%ld was never added", model, (long)v);
+		return NULL;
+	}
+	if (json_get_str(e, "sha256") == NULL ||
+	    strcmp(json_get_str(e, "sha256"), rv->sha256) != 0) {
+		errorf(err, errsize, "sha256 differs from %s@%ld's", model, (long)v);
+		return NULL;
+	}
 	return rv;
 }
 
@@ -316,16 +323,32 @@ apply_promote(struct registry *r, const struct json *e, char *err, size_t errsiz
 	struct reg_version *rv = event_version(r, e, err, errsize);
 	const char *stage = json_get_str(e, "stage");
 	enum reg_stage s;
+	const struct json *archived = json_get(e, "archived");
+	size_t narchived = 0;
 
 	if (rv == NULL)
 		return -1;
 	if (stage == NULL || stage_parse(stage, &s) < 0)
 		return errorf(err, errsize, "promote: bad stage");
+	if (archived == NULL || archived->type != JSON_ARR)
+		return errorf(err, errsize, "promote: no archived list");
 	if (s == STAGE_STAGING || s == STAGE_PRODUCTION)
-		for (size_t i = 0; i < r->nversions; i++)
-			if (&r->versions[i] != rv && r->versions[i].stage == s &&
-			    strcmp(r->versions[i].model, rv->model) == 0)
-				r->versions[i].stage = STAGE_ARCHIVED;
+		for (size_t i = 0; i < r->nversions; i++) {
+			struct reg_version *o = &r->versions[i];
+
+			if (o == rv || o->stage != s || strcmp(o->model, rv->model) != 0)
+				continue;
+			/* The event records whom it archived: it must be whom the replay archives.
+			 */
+			if (narchived >= archived->n ||
+			    archived->items[narchived].num != (double)o->version)
+				return errorf(err, errsize,
+				              "promote: archived list differs from the replay's");
+			narchived++;
+			o->stage = STAGE_ARCHIVED;
+		}
+	if (narchived != archived->n)
+		return errorf(err, errsize, "promote: archived list differs from the replay's");
 	rv->stage = s;
 	return 0;
 }

@@ -162,10 +162,10 @@ setup() {
 @test "pick-best --help lists every option, each in the man page" {
 	run pick-best --help
 	assert_success
-	for o in $(grep -oE -- '--[a-z-]+' <<<"$output" | sort -u); do
+	while read -r o; do
 		grep -q -- "${o#--}" "$ROOT/man/pick-best.1" || {
 			echo "missing $o"
 			false
 		}
-	done
+	done < <(grep -oE -- '--[a-z-]+' <<<"$output" | sort -u)
 }

@@ -192,7 +192,7 @@ assert [e["version"] for e in events] == list(range(1, len(events) + 1))
 	[ "$(registry -d reg verify)" = ok ]
 }
 
-@test "registry verify: a changed object, a lost line and a garbled line are problems (exit 1)" {
+@test "registry verify: a changed object, a lost, garbled or inconsistent line are problems (exit 1)" {
 	registry -d reg add m1.model >/dev/null
 	registry -d reg add m0.1.model >/dev/null
 	cp -r reg good
@@ -213,6 +213,13 @@ assert [e["version"] for e in events] == list(range(1, len(events) + 1))
 	run --separate-stderr registry -d reg verify
 	assert_failure 1
 	assert_output --regexp '^reg/log.jsonl:1: offset 9: expected a string key$'
+	rm -rf reg && cp -r good reg
+	registry -d reg promote lead_model@1 production 2>/dev/null
+	registry -d reg promote lead_model@2 production 2>/dev/null
+	sed -i '4s/"archived":\[1\]/"archived":[]/' reg/log.jsonl
+	run --separate-stderr registry -d reg verify
+	assert_failure 1
+	assert_output "reg/log.jsonl:4: promote: archived list differs from the replay's"
 }
 
 @test "registry: a write that fails for lack of space (ulimit -f) changes nothing" {
