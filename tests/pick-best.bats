@@ -122,6 +122,18 @@ setup() {
 	registry -d reg verify
 }
 
+@test "pick-best: 5 concurrent registrations with --promote register the model once (the gate holds the lock)" {
+	for i in 1 2 3 4 5; do
+		pick-best -d reg --promote production good.model <test.st >/dev/null 2>"err.$i" 3>&- &
+	done
+	wait
+	[ "$(registry -d reg list --json | wc -l)" -eq 1 ]
+	[ "$(cat err.* | grep -c '^pick-best: registered lead_model@1: no production version')" -eq 1 ]
+	[ "$(cat err.* | grep -c '^pick-best: not registered: f1 .* does not beat production lead_model@1')" -eq 4 ]
+	[ "$(registry -d reg runs --json | wc -l)" -eq 5 ]
+	registry -d reg verify
+}
+
 @test "pick-best records a run with the test stream's sha256, the winner's metrics and every candidate" {
 	PIPEML_REGISTRY=reg pick-best -R r.json weak.model good.model <test.st >/dev/null 2>&1
 	run registry -d reg runs --tool pick-best --json

@@ -88,6 +88,11 @@ snapshot() {
 	registry -d reg alias lead_model@2 champion
 	[ "$(registry -d reg path lead_model@champion)" = "reg/objects/$(sha m0.1.model)" ]
 	[ "$(registry -d reg show --json lead_model@1 | jq -c '[.aliases, .tags]')" = '[[],{"owner":"data-team"}]' ]
+	# any text survives the log: quotes, backslashes, control characters, UTF-8
+	value=$(printf 'a "q" \\ b\tc\nd\001 é€😀')
+	registry -d reg tag lead_model@2 "note=$value"
+	[ "$(registry -d reg show --json lead_model@2 | jq -r .tags.note)" = "$value" ]
+	"$PY" -c 'import json, sys; [json.loads(l) for l in open("reg/log.jsonl")]'
 	run --separate-stderr registry -d reg alias lead_model@1 production
 	assert_failure 1
 	[ "$stderr" = "registry: bad alias 'production' (not a number, not a stage, no '@' or white space)" ]

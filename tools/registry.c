@@ -226,8 +226,11 @@ cmd_list(int argc, char **argv)
 	struct registry r;
 	int json = 0, c;
 
-	while ((c = sub_getopt(argc, argv, "j", json_opts)) != -1)
-		c == 'j' ? json = 1 : (usage(), 0);
+	while ((c = sub_getopt(argc, argv, "j", json_opts)) != -1) {
+		if (c != 'j')
+			usage();
+		json = 1;
+	}
 	if (optind != argc)
 		usage();
 	open_registry(&r, 0);
@@ -257,8 +260,11 @@ cmd_show(int argc, char **argv)
 	struct registry r;
 	int json = 0, c;
 
-	while ((c = sub_getopt(argc, argv, "j", json_opts)) != -1)
-		c == 'j' ? json = 1 : (usage(), 0);
+	while ((c = sub_getopt(argc, argv, "j", json_opts)) != -1) {
+		if (c != 'j')
+			usage();
+		json = 1;
+	}
 	if (argc - optind != 1)
 		usage();
 	open_registry(&r, 0);
@@ -392,8 +398,11 @@ cmd_path(int argc, char **argv)
 	char *path = NULL;
 	int c;
 
-	while ((c = sub_getopt(argc, argv, "s:", opts)) != -1)
-		c == 's' ? state = optarg : (usage(), NULL);
+	while ((c = sub_getopt(argc, argv, "s:", opts)) != -1) {
+		if (c != 's')
+			usage();
+		state = optarg;
+	}
 	if (argc - optind != 1)
 		usage();
 	open_registry(&r, 0);
