@@ -181,3 +181,22 @@ setup() {
 		}
 	done < <(grep -oE -- '--[a-z-]+' <<<"$output" | sort -u)
 }
+
+@test "pick-best on raw_data's split: the notebook's test F1 0.747, accuracy 0.785, weighted F1 0.782" {
+	raw="$(raw_data)" || skip "raw_data.csv not available"
+	"$PY" "$BATS_TEST_DIRNAME/fit-logreg-prep.py" "$raw" rtrain.csv rtest.csv 2>/dev/null
+	for f in rtrain rtest; do
+		roles=()
+		IFS=, read -r -a cols <"$f.csv"
+		for col in "${cols[@]}"; do
+			if [ "$col" = lead_indicator ]; then roles+=(-r "$col=target"); else roles+=(-r "$col=feature"); fi
+		done
+		from-csv "${roles[@]}" "$f.csv" >"$f.st"
+	done
+	fit-logreg -T --param C=100 rtrain.st >c100.model
+	fit-logreg -T --param C=0.01 rtrain.st >c001.model
+	pick-best -R r.json c001.model c100.model <rtest.st >best.model 2>/dev/null
+	cmp best.model c100.model
+	run jq -r '.rows, (.candidates[1].metrics | .f1, .accuracy, .weighted_f1 | . * 1000 | round / 1000)' r.json
+	assert_output $'441\n0.747\n0.785\n0.782'
+}
