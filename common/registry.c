@@ -1169,11 +1169,23 @@ registry_verify(const char *dir, FILE *out)
 {
 	struct registry r;
 	struct seen s = {0};
-	char err[512];
+	char err[512], *lock;
 	size_t problems = 0;
+	int lockfd;
 
+	if (dir == NULL)
+		dir = registry_dir(NULL);
+	lock = join(dir != NULL ? dir : REGISTRY_DEFAULT_DIR, LOCK_NAME);
+	lockfd = open(lock, O_RDONLY | O_CLOEXEC);
+
+	/* A shared lock: no writer is half-way through while we look. */
+	free(lock);
+	while (lockfd >= 0 && flock(lockfd, LOCK_SH) < 0 && errno == EINTR)
+		;
 	if (registry_open(&r, dir, 0, err, sizeof err) < 0) {
 		fprintf(out, "%s\n", err);
+		if (lockfd >= 0)
+			close(lockfd);
 		return 1;
 	}
 	for (size_t i = 0; i < r.nversions; i++) {
@@ -1198,5 +1210,7 @@ registry_verify(const char *dir, FILE *out)
 		free(s.sha[i]);
 	free(s.sha);
 	registry_close(&r);
+	if (lockfd >= 0)
+		close(lockfd);
 	return problems;
 }

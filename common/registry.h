@@ -151,7 +151,7 @@ int registry_run_record(const char *dir, const struct reg_run *run, char *err, s
 int registry_run_append(struct registry *r, const struct reg_run *run, char *err, size_t errsize);
 
 /*
- * Check the registry (no lock taken; run it when no writer is active for a strict answer):
+ * Check the registry, holding a shared lock (writers wait):
  * every line parses and applies in order with consecutive sequence numbers, every object
  * named by an event exists and hashes to its name, every stored object's content matches
  * its name. Problems are printed to out, one a line; notes (a torn last line, unreferenced
