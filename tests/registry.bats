@@ -292,3 +292,47 @@ assert [e["version"] for e in events] == list(range(1, len(events) + 1))
 		}
 	done < <(grep -oE -- '--[a-z0-9-]+' <<<"$output" | sort -u)
 }
+
+@test "registry's JSON parser (the log's) reads RFC 8259 and names what is wrong" {
+	cat >in.txt <<'EOF2'
+{"a":[1,2.5,-0,1e300,true,false,null],"b":{"c":"d\"\\\/\b\f\n\r\t\u00e9\ud83d\ude00"}}
+  [ ]  
+-12.5e-3
+{"a":1,}
+[1 2]
+{"a" 1}
+01
+1.
+"\x"
+"\ud800"
+"abc
+nul
+{"a":1} x
+"\u0000"
+EOF2
+	run "$PIPEML_UNIT/json_tool" <in.txt
+	assert_success
+	assert_output - <<'EOF2'
+{"a":[1,2.5,-0,1e+300,true,false,null],"b":{"c":"d\"\\/\u0008\u000c\n\u000d\té😀"}}
+[]
+-0.0125
+error: offset 7: expected a string key
+error: offset 3: expected ',' or ']'
+error: offset 5: expected ':'
+error: offset 1: trailing characters after the JSON value
+error: offset 2: expected a digit after '.'
+error: offset 3: bad escape in string
+error: offset 7: unpaired surrogate
+error: offset 4: unterminated string
+error: offset 0: expected a JSON value
+error: offset 8: trailing characters after the JSON value
+error: offset 7: \u0000 in string
+EOF2
+	# what it writes back means what it read
+	head -3 in.txt >valid.txt
+	"$PIPEML_UNIT/json_tool" <valid.txt >again.txt
+	"$PY" -c 'import json, sys; a, b = (open(f).read().splitlines() for f in sys.argv[1:]); assert [json.loads(x) for x in a] == [json.loads(x) for x in b]' valid.txt again.txt
+	printf '%*s%s%*s\n' 70 '' '' 0 '' | tr ' ' '[' >deep.txt
+	run "$PIPEML_UNIT/json_tool" <deep.txt
+	assert_output "error: offset 65: nested too deeply"
+}
