@@ -41,15 +41,19 @@ EOF2
 }
 
 setup() {
+	cd "$BATS_FILE_TMPDIR" || exit 1
+	if [ ! -f tied.model ]; then
+		synth_csv 300 1 >train.csv
+		synth_csv 150 2 >test.csv
+		to_stream train.csv >train.st
+		to_stream test.csv >test.st
+		fit-logreg -T --param C=1 train.st >good.model
+		fit-logreg -T --param C=0.001 train.st >weak.model
+		# Only x1 (binary) counts: two distinct probabilities, each row tied with many.
+		with_coef good.model tied.model 2 0 0 -0.5
+	fi
+	cp test.csv test.st good.model weak.model tied.model "$BATS_TEST_TMPDIR"
 	cd "$BATS_TEST_TMPDIR" || exit 1
-	synth_csv 300 1 >train.csv
-	synth_csv 150 2 >test.csv
-	to_stream train.csv >train.st
-	to_stream test.csv >test.st
-	fit-logreg -T --param C=1 train.st >good.model
-	fit-logreg -T --param C=0.001 train.st >weak.model
-	# Only x1 (binary) counts: two distinct probabilities, every row tied with half the rest.
-	with_coef good.model tied.model 2 0 0 -0.5
 }
 
 @test "pick-best metrics equal scikit-learn's to 1e-12 (ties included) and its table is classification_report's" {
