@@ -1,0 +1,246 @@
+#!/usr/bin/env bats
+# export: models that scikit-learn and XGBoost load and that predict what pipeml predicts.
+# The tool is run as `pipeml export`: a bare `export` in a shell is the shell's builtin.
+# $stderr is set by bats' run --separate-stderr.
+# shellcheck disable=SC2154
+load helper
+bats_require_minimum_version 1.5.0
+
+ORACLE="$BATS_TEST_DIRNAME/export-oracle.py"
+PREP="$BATS_TEST_DIRNAME/fit-logreg-prep.py"
+
+setup() {
+	cd "$BATS_TEST_TMPDIR" || exit 1
+}
+
+# logistic_csv N NAMES SEED: y and the comma-separated feature columns NAMES, drawn from a
+# logistic model (the first feature binary).
+logistic_csv() {
+	"$PY" - "$1" "$2" "$3" <<'EOF'
+import sys
+import numpy as np
+n, names, seed = int(sys.argv[1]), sys.argv[2].split(","), int(sys.argv[3])
+rng = np.random.default_rng(seed)
+X = rng.normal(size=(n, len(names)))
+X[:, 0] = rng.integers(0, 2, n)
+p = 1 / (1 + np.exp(-(X @ rng.normal(size=len(names)) - 0.3)))
+y = (rng.random(n) < p).astype(int)
+print("y," + ",".join(names))
+for i in range(n):
+    print(f"{y[i]}," + ",".join(repr(float(v)) for v in X[i]))
+EOF
+}
+
+# drop_column CSV NAME: CSV (no quoted fields) without the column NAME.
+drop_column() {
+	awk -F, -v name="$2" 'NR == 1 { for (j = 1; j <= NF; j++) if ($j == name) drop = j }
+		{ out = ""; for (j = 1; j <= NF; j++) if (j != drop) out = out (out == "" ? "" : ",") $j; print out }' "$1"
+}
+
+# fit_csv CSV TARGET [fit-logreg args...]: fit on CSV (TARGET the target, the rest features)
+# and write m.model, the features alone as x.csv and pipeml's P(y = 1) of them as probs.
+fit_csv() {
+	local csv="$1" target="$2" roles=() col
+	shift 2
+	IFS=, read -r -a cols <"$csv"
+	for col in "${cols[@]}"; do
+		if [ "$col" = "$target" ]; then roles+=(-r "$col=target"); else roles+=(-r "$col=feature"); fi
+	done
+	from-csv "${roles[@]}" "$csv" | fit-logreg "$@" >m.model
+	drop_column "$csv" "$target" >x.csv
+	tail -n +2 x.csv | tr , ' ' | "$PIPEML_UNIT/model_tool" predict m.model >probs
+}
+
+@test "export sklearn: joblib loads a LogisticRegression that predicts as pipeml (1e-12)" {
+	logistic_csv 400 age,income,visits,score 1 >d.csv
+	fit_csv d.csv y --param C=0.5
+	pipeml export --format sklearn m.model >m.pkl
+	run_split "$PY" "$ORACLE" sklearn m.pkl m.model x.csv probs
+	assert_success
+	[ -z "$stderr" ]
+	assert_line --index 0 "names"
+	assert_line "C=0.5"
+	assert_line "penalty='l2'"
+	assert_line "solver='lbfgs'"
+	assert_line "tol=0.0001"
+	assert_line "max_iter=100"
+	assert_line "class_weight=None"
+	assert_line "l1_ratio=None"
+	assert_line "fit_intercept=True"
+}
+
+@test "export sklearn: the model's params become the constructor parameters" {
+	logistic_csv 300 a,b,c 2 >d.csv
+	fit_csv d.csv y --param penalty=elasticnet --param solver=saga --param l1_ratio=0.25 \
+		--param C=2 --param class_weight=balanced --param max_iter=50 --param tol=1e-6
+	pipeml export -f sklearn m.model >m.pkl
+	run "$PY" "$ORACLE" sklearn m.pkl m.model x.csv probs
+	assert_success
+	assert_line "penalty='elasticnet'"
+	assert_line "solver='saga'"
+	assert_line "l1_ratio=0.25"
+	assert_line "C=2.0"
+	assert_line "class_weight='balanced'"
+	assert_line "max_iter=50"
+	assert_line "tol=1e-06"
+	fit_csv d.csv y --param penalty=none --param fit_intercept=false
+	pipeml export -f sklearn m.model >m.pkl
+	run "$PY" "$ORACLE" sklearn m.pkl m.model x.csv probs
+	assert_success
+	assert_line "penalty=None"
+	assert_line "fit_intercept=False"
+}
+
+@test "export sklearn: features named x0, x1, ... export without names, like a model fitted on an array" {
+	logistic_csv 300 x0,x1,x2 3 >d.csv
+	fit_csv d.csv y
+	pipeml export -f sklearn m.model >m.pkl
+	run_split "$PY" "$ORACLE" sklearn m.pkl m.model x.csv probs
+	assert_success
+	[ -z "$stderr" ]
+	assert_line --index 0 "no names"
+	pipeml export -f sklearn --feature-names m.model >m.pkl
+	run "$PY" "$ORACLE" sklearn m.pkl m.model x.csv probs
+	assert_success
+	assert_line --index 0 "names"
+	logistic_csv 300 p,q 4 >d.csv
+	fit_csv d.csv y
+	pipeml export -f sklearn --no-feature-names m.model >m.pkl
+	run "$PY" "$ORACLE" sklearn m.pkl m.model x.csv probs
+	assert_success
+	assert_line --index 0 "no names"
+}
+
+@test "export sklearn: a model fitted on synth data through from-csv" {
+	synth -n 600 --seed 7 --features 3 >s.csv
+	"$PY" -c 'import pandas as pd; pd.read_csv("s.csv")[["lead_indicator", "x1", "x2", "x3"]].dropna().to_csv("d.csv", index=False)'
+	fit_csv d.csv lead_indicator
+	pipeml export -f sklearn m.model >m.pkl
+	run "$PY" "$ORACLE" sklearn m.pkl m.model x.csv probs
+	assert_success
+	assert_line --index 0 "names"
+}
+
+@test "export sklearn: a model fitted on raw_data.csv's training split predicts its test split" {
+	local raw
+	raw="$(raw_data)" || skip "raw_data.csv not available"
+	"$PY" "$PREP" "$raw" train.csv test.csv 2>/dev/null
+	fit_csv train.csv lead_indicator
+	drop_column test.csv lead_indicator >x.csv
+	tail -n +2 x.csv | tr , ' ' | "$PIPEML_UNIT/model_tool" predict m.model >probs
+	pipeml export -f sklearn --output model.pkl m.model
+	run "$PY" "$ORACLE" sklearn model.pkl m.model x.csv probs
+	assert_success
+	assert_line --index 0 "names"
+}
+
+@test "export sklearn: the validator's check — predict X_test.csv as a DataFrame gives 0/1 floats" {
+	local raw
+	[ -f "$DATA_CACHE/validator/X_test.csv" ] || skip "no \$DATA_CACHE/validator/X_test.csv"
+	raw="$(raw_data)" || skip "raw_data.csv not available"
+	"$PY" "$PREP" "$raw" train.csv test.csv 2>/dev/null
+	fit_csv train.csv lead_indicator
+	mkdir model
+	pipeml export -f sklearn --output model/model.pkl m.model
+	run_split "$PY" -W error - "$DATA_CACHE/validator" <<'EOF'
+import sys
+import joblib
+import numpy as np
+import pandas as pd
+with open("model/model.pkl", "rb") as f:
+    model = joblib.load(f)
+X = pd.read_csv(sys.argv[1] + "/X_test.csv")
+y = pd.read_csv(sys.argv[1] + "/y_test.csv").iloc[:, 0].to_numpy()
+p = model.predict(X)
+assert p.dtype == np.float64 and set(p) <= {0.0, 1.0}, p
+print(list(model.feature_names_in_) == list(X.columns), len(p))
+print("first five", p[:5].tolist(), "accuracy", round(float((p == y).mean()), 3))
+EOF
+	assert_success
+	[ -z "$stderr" ]
+	assert_line --index 0 "True 36"
+	assert_line --index 1 --regexp '^first five \[([01]\.0, ){4}[01]\.0\] accuracy 0\.[0-9]+$'
+}
+
+@test "export sklearn: the pickle is deterministic and its doubles are exact" {
+	logistic_csv 200 a,b 5 >d.csv
+	fit_csv d.csv y --param C=0.1
+	pipeml export -f sklearn m.model >one.pkl
+	pipeml export -f sklearn <m.model >two.pkl
+	cmp one.pkl two.pkl
+	run "$PY" -c '
+import pickletools, sys
+ops = [op.name for op, arg, pos in pickletools.genops(open("one.pkl", "rb"))]
+print(ops[0], ops[-1], ops.count("BINFLOAT"), "BINPUT" in ops)'
+	assert_success
+	# C, tol, 2 classes, 2 coefficients, the intercept
+	assert_output "PROTO STOP 7 False"
+}
+
+@test "export --output writes the file atomically and nothing on stdout" {
+	logistic_csv 100 a,b 6 >d.csv
+	fit_csv d.csv y
+	run_split pipeml export -f sklearn --output out.pkl m.model
+	assert_success
+	assert_output ""
+	pipeml export -f sklearn m.model | cmp - out.pkl
+	run_split pipeml export -f sklearn --output nodir/out.pkl m.model
+	assert_failure 1
+	assert_output ""
+	[[ "$stderr" == "export: nodir/out.pkl: "* ]]
+	run ls nodir
+	assert_failure
+}
+
+@test "export: a model of the wrong kind for the format is an error" {
+	logistic_csv 100 a,b 6 >d.csv
+	fit_csv d.csv y
+	run_split pipeml export --format xgboost-json --output m.json m.model
+	assert_failure 1
+	assert_output ""
+	assert_equal "$stderr" "export: m.model: a logreg model cannot be exported as xgboost-json (it takes a gbt model)"
+	[ ! -e m.json ]
+}
+
+@test "export: a corrupt model is an error naming the file, and no output is left" {
+	logistic_csv 100 a,b 6 >d.csv
+	fit_csv d.csv y
+	head -c 60 m.model >trunc.model
+	run_split pipeml export -f sklearn --output out.pkl trunc.model
+	assert_failure 1
+	assert_output ""
+	[[ "$stderr" == "export: trunc.model: bad model: truncated"* ]]
+	[ ! -e out.pkl ]
+	printf 'junk' >junk.model
+	run_split pipeml export -f sklearn junk.model
+	assert_failure 1
+	assert_output ""
+	[[ "$stderr" == "export: junk.model: bad model: "* ]]
+	run_split pipeml export -f sklearn missing.model
+	assert_failure 1
+	assert_equal "$stderr" "export: missing.model: No such file or directory"
+}
+
+@test "export: a feature name that is not UTF-8 is an error" {
+	printf 'y,a\xffb,c\n1,0.5,1\n0,1.5,2\n1,0.1,0\n0,2,1\n' >d.csv
+	from-csv -r y=target -r $'a\xffb=feature' -r c=feature d.csv | fit-logreg >m.model
+	run_split pipeml export -f sklearn m.model
+	assert_failure 1
+	assert_output ""
+	assert_equal "$stderr" "export: m.model: feature 1: the name is not valid UTF-8"
+}
+
+@test "export: bad usage exits 2" {
+	run_split pipeml export m.model
+	assert_failure 2
+	assert_equal "$stderr" "export: --format is required (sklearn or xgboost-json)"
+	run_split pipeml export --format onnx m.model
+	assert_failure 2
+	assert_equal "$stderr" "export: --format onnx: expected sklearn or xgboost-json"
+	run_split pipeml export -f sklearn a.model b.model
+	assert_failure 2
+	[[ "$stderr" == "usage: export --format sklearn|xgboost-json "* ]]
+	run pipeml export --help
+	assert_success
+	assert_line --partial "--no-feature-names"
+}
