@@ -1,7 +1,8 @@
 /*
  * gbt.c: histogram gradient boosting as XGBoost 1.7 does it with tree_method=hist.
  *
- * Training bins every feature once (quantile cuts, one byte per value, row-major), then
+ * Training bins every feature once (quantile cuts, one byte per value, row-major; two when a
+ * feature with missing values has all 256 bins, so that one code is left for missing), then
  * grows each tree depth by depth: a histogram of gradient and hessian sums per node and
  * bin, the sibling's histogram as parent minus the smaller child, the best split of each
  * node by scanning the bins both ways (missing values right, then left), and an in-place
@@ -381,8 +382,10 @@ struct binning {
 	const struct gbt_data *d;
 	struct gbt_model *m;
 	long max_bin;
-	uint8_t *missing_code; /* per feature: the bin code of a missing value */
-	uint8_t *bins;         /* nrows × nfeatures */
+	uint16_t *missing_code; /* per feature: the bin code of a missing value (nbins) */
+	int wide;               /* bins16 rather than bins8 */
+	uint8_t *bins8;         /* nrows × nfeatures */
+	uint16_t *bins16;
 };
 
 /* An entry of XGBoost's weighted quantile summary (WQSummary): ranks as floats, as there. */
@@ -443,8 +446,7 @@ sketch_limit(size_t k, long max_bin)
  * sketch's limit size, to 8 · max_bin entries, then to max_bin + 1 (XGBoost's sketch is
  * exact up to about 4 · 8 · max_bin values, so the cuts are the same there); the cuts are the
  * entries after the first, then one above the largest value. With at most max_bin distinct values
- * that is one bin per value. Bin b holds cuts[b-1] <= x < cuts[b]. A feature with missing values
- * gets at most 255 bins, so that code nbins can mark missing in one byte.
+ * that is one bin per value. Bin b holds cuts[b-1] <= x < cuts[b]; code nbins marks missing.
  */
 static void
 find_cuts(void *ctx, size_t j)
@@ -461,8 +463,6 @@ find_cuts(void *ctx, size_t j)
 	for (size_t i = 0; i < n; i++)
 		if (!isnan(col[i]))
 			keys[k++] = float_key((float)col[i]);
-	if (k < n && max_bin > 255)
-		max_bin = 255;
 	radix_sort(keys, tmp, k);
 	free(tmp);
 	q = xmalloc((k ? k : 1) * sizeof *q);
@@ -505,7 +505,7 @@ find_cuts(void *ctx, size_t j)
 	free(q);
 	bn->m->nbins[j] = nb;
 	bn->m->cuts[j] = cuts;
-	bn->missing_code[j] = (uint8_t)(nb < 256 ? nb : 255);
+	bn->missing_code[j] = (uint16_t)nb;
 }
 
 /* First bin whose upper bound is above x. */
@@ -538,10 +538,15 @@ bin_rows(void *ctx, size_t task)
 		const float *cuts = bn->m->cuts[j];
 		uint32_t nb = bn->m->nbins[j];
 
-		for (size_t i = begin; i < end; i++)
-			bn->bins[i * nf + j] = isnan(col[i])
-			                               ? bn->missing_code[j]
-			                               : (uint8_t)bin_of(cuts, nb, (float)col[i]);
+		for (size_t i = begin; i < end; i++) {
+			uint32_t b = isnan(col[i]) ? bn->missing_code[j]
+			                           : bin_of(cuts, nb, (float)col[i]);
+
+			if (bn->wide)
+				bn->bins16[i * nf + j] = (uint16_t)b;
+			else
+				bn->bins8[i * nf + j] = (uint8_t)b;
+		}
 	}
 }
 
@@ -579,8 +584,10 @@ struct trainer {
 	struct gbt_model *m;
 	struct pool pool;
 	size_t n, nf, nslots;
-	const uint8_t *bins;
-	const uint8_t *missing_code;
+	int wide;
+	const uint8_t *bins8;
+	const uint16_t *bins16;
+	const uint16_t *missing_code;
 	size_t *hoff; /* first histogram slot of each feature; its missing slot is hoff + nbins */
 	struct gpair *gp;
 	uint32_t *rows, *tmp, *unsampled;
@@ -599,6 +606,12 @@ struct trainer {
 	struct task *tasks;
 	size_t ntasks, cap_tasks;
 };
+
+static uint32_t
+bin_at(const struct trainer *tr, size_t row, size_t j)
+{
+	return tr->wide ? tr->bins16[row * tr->nf + j] : tr->bins8[row * tr->nf + j];
+}
 
 /* A slice of one node's rows: the unit of parallel histogram and partition work. */
 struct task {
@@ -733,14 +746,22 @@ hist_task(void *ctx, size_t ti)
 	memset(h, 0, tr->nslots * sizeof *h);
 	for (size_t i = t->begin; i < t->end; i++) {
 		uint32_t r = tr->rows[i];
-		const uint8_t *b = tr->bins + (size_t)r * nf;
 		double g = tr->gp[r].g, hh = tr->gp[r].h;
 
-		for (size_t j = 0; j < nf; j++) {
-			struct hbin *e = &h[hoff[j] + b[j]];
+		if (tr->wide) {
+			const uint16_t *b = tr->bins16 + (size_t)r * nf;
 
-			e->g += g;
-			e->h += hh;
+			for (size_t j = 0; j < nf; j++) {
+				h[hoff[j] + b[j]].g += g;
+				h[hoff[j] + b[j]].h += hh;
+			}
+		} else {
+			const uint8_t *b = tr->bins8 + (size_t)r * nf;
+
+			for (size_t j = 0; j < nf; j++) {
+				h[hoff[j] + b[j]].g += g;
+				h[hoff[j] + b[j]].h += hh;
+			}
 		}
 	}
 }
@@ -882,14 +903,14 @@ partition_task(void *ctx, size_t ti)
 	struct trainer *tr = ctx;
 	struct task *t = &tr->tasks[ti];
 	const struct gbt_tree *tree = tr->t;
-	size_t j = (size_t)tree->feature[t->node], nf = tr->nf, nl = 0, nr = 0;
-	uint8_t miss = tr->missing_code[j];
+	size_t j = (size_t)tree->feature[t->node], nl = 0, nr = 0;
+	uint32_t miss = tr->missing_code[j];
 	int dleft = tree->default_left[t->node];
 	uint32_t sbin = tr->w[t->node].split_bin;
 
 	for (size_t i = t->begin; i < t->end; i++) {
 		uint32_t r = tr->rows[i];
-		uint8_t b = tr->bins[(size_t)r * nf + j];
+		uint32_t b = bin_at(tr, r, j);
 		int go_left = b == miss ? dleft : b < sbin;
 
 		if (go_left)
@@ -1187,16 +1208,17 @@ update_unsampled(void *ctx, size_t task)
 		end = tr->nunsampled;
 	for (size_t i = begin; i < end; i++) {
 		uint32_t r = tr->unsampled[i];
-		const uint8_t *b = tr->bins + (size_t)r * tr->nf;
 		int32_t k = 0;
 
 		while (t->left[k] >= 0) {
 			int32_t j = t->feature[k];
 
-			if (b[j] == tr->missing_code[j])
+			uint32_t b = bin_at(tr, r, (size_t)j);
+
+			if (b == tr->missing_code[j])
 				k = t->default_left[k] ? t->left[k] : t->right[k];
 			else
-				k = b[j] < tr->w[k].split_bin ? t->left[k] : t->right[k];
+				k = b < tr->w[k].split_bin ? t->left[k] : t->right[k];
 		}
 		uc->margin[r] += t->value[k];
 	}
@@ -1349,11 +1371,18 @@ trainer_init(struct trainer *tr, const struct gbt_params *p, struct gbt_model *m
 	bn.d = d;
 	bn.m = m;
 	bn.max_bin = p->max_bin;
-	bn.missing_code = xmalloc(nf ? nf : 1);
-	bn.bins = xmalloc(n * (nf ? nf : 1));
+	bn.missing_code = xmalloc((nf ? nf : 1) * sizeof *bn.missing_code);
 	pool_run(&tr->pool, nf, find_cuts, &bn);
+	bn.wide = 0;
+	for (size_t j = 0; j < nf; j++)
+		if (m->nbins[j] > 255)
+			bn.wide = 1;
+	bn.bins8 = bn.wide ? NULL : xreallocarray(NULL, n, nf ? nf : 1);
+	bn.bins16 = bn.wide ? xreallocarray(NULL, n, (nf ? nf : 1) * sizeof *bn.bins16) : NULL;
 	pool_run(&tr->pool, (n + CHUNK_ROWS - 1) / CHUNK_ROWS, bin_rows, &bn);
-	tr->bins = bn.bins;
+	tr->wide = bn.wide;
+	tr->bins8 = bn.bins8;
+	tr->bins16 = bn.bins16;
 	tr->missing_code = bn.missing_code;
 	tr->hoff = xmalloc((nf + 1) * sizeof *tr->hoff);
 	tr->hoff[0] = 0;
@@ -1376,7 +1405,8 @@ static void
 trainer_free(struct trainer *tr)
 {
 	pool_free(&tr->pool);
-	free((void *)tr->bins);
+	free((void *)tr->bins8);
+	free((void *)tr->bins16);
 	free((void *)tr->missing_code);
 	free(tr->hoff);
 	free(tr->gp);
