@@ -23,6 +23,7 @@
 #define RT_EPS     1e-6 /* XGBoost's kRtEps: a split must gain more than this */
 #define CHUNK_ROWS 32768
 #define MAX_CHUNKS 16
+#define PREFETCH   16 /* rows ahead to prefetch when building a histogram */
 
 /* ---- parameters ---- */
 
@@ -383,9 +384,12 @@ struct binning {
 	struct gbt_model *m;
 	long max_bin;
 	uint16_t *missing_code; /* per feature: the bin code of a missing value (nbins) */
-	int wide;               /* bins16 rather than bins8 */
-	uint8_t *bins8;         /* nrows × nfeatures */
+	uint8_t *has_missing;
+	int wide;       /* bins16 rather than bins8 */
+	uint8_t *bins8; /* nrows × nfeatures, for histograms */
 	uint16_t *bins16;
+	uint8_t *cbins8; /* the same, nfeatures × nrows, for partitions */
+	uint16_t *cbins16;
 };
 
 /* An entry of XGBoost's weighted quantile summary (WQSummary): ranks as floats, as there. */
@@ -506,21 +510,20 @@ find_cuts(void *ctx, size_t j)
 	bn->m->nbins[j] = nb;
 	bn->m->cuts[j] = cuts;
 	bn->missing_code[j] = (uint16_t)nb;
+	bn->has_missing[j] = k < n;
 }
 
-/* First bin whose upper bound is above x. */
+/* First bin whose upper bound is above x (x is below the last bound); branch-free search. */
 static uint32_t
 bin_of(const float *cuts, uint32_t nbins, float x)
 {
-	uint32_t lo = 0, hi = nbins - 1;
+	uint32_t lo = 0, len = nbins;
 
-	while (lo < hi) {
-		uint32_t mid = (lo + hi) / 2;
+	while (len > 1) {
+		uint32_t half = len / 2;
 
-		if (cuts[mid] > x)
-			hi = mid;
-		else
-			lo = mid + 1;
+		lo += cuts[lo + half - 1] <= x ? half : 0;
+		len -= half;
 	}
 	return lo;
 }
@@ -543,9 +546,11 @@ bin_rows(void *ctx, size_t task)
 			                           : bin_of(cuts, nb, (float)col[i]);
 
 			if (bn->wide)
-				bn->bins16[i * nf + j] = (uint16_t)b;
+				bn->bins16[i * nf + j] = bn->cbins16[j * bn->d->nrows + i] =
+				        (uint16_t)b;
 			else
-				bn->bins8[i * nf + j] = (uint8_t)b;
+				bn->bins8[i * nf + j] = bn->cbins8[j * bn->d->nrows + i] =
+				        (uint8_t)b;
 		}
 	}
 }
@@ -585,8 +590,8 @@ struct trainer {
 	struct pool pool;
 	size_t n, nf, nslots;
 	int wide;
-	const uint8_t *bins8;
-	const uint16_t *bins16;
+	const uint8_t *bins8, *cbins8;
+	const uint16_t *bins16, *cbins16;
 	const uint16_t *missing_code;
 	size_t *hoff; /* first histogram slot of each feature; its missing slot is hoff + nbins */
 	struct gpair *gp;
@@ -610,7 +615,16 @@ struct trainer {
 static uint32_t
 bin_at(const struct trainer *tr, size_t row, size_t j)
 {
-	return tr->wide ? tr->bins16[row * tr->nf + j] : tr->bins8[row * tr->nf + j];
+	return tr->wide ? tr->cbins16[j * tr->n + row] : tr->cbins8[j * tr->n + row];
+}
+
+static void
+prefetch_bin(const struct trainer *tr, size_t row, size_t j)
+{
+	if (tr->wide)
+		__builtin_prefetch(tr->cbins16 + j * tr->n + row);
+	else
+		__builtin_prefetch(tr->cbins8 + j * tr->n + row);
 }
 
 /* A slice of one node's rows: the unit of parallel histogram and partition work. */
@@ -747,6 +761,15 @@ hist_task(void *ctx, size_t ti)
 	for (size_t i = t->begin; i < t->end; i++) {
 		uint32_t r = tr->rows[i];
 		double g = tr->gp[r].g, hh = tr->gp[r].h;
+
+		if (i + PREFETCH < t->end) {
+			uint32_t ahead = tr->rows[i + PREFETCH];
+
+			__builtin_prefetch(&tr->gp[ahead]);
+			__builtin_prefetch(
+			        tr->wide ? (const void *)(tr->bins16 + (size_t)ahead * nf)
+			                 : (const void *)(tr->bins8 + (size_t)ahead * nf));
+		}
 
 		if (tr->wide) {
 			const uint16_t *b = tr->bins16 + (size_t)r * nf;
@@ -909,14 +932,19 @@ partition_task(void *ctx, size_t ti)
 	uint32_t sbin = tr->w[t->node].split_bin;
 
 	for (size_t i = t->begin; i < t->end; i++) {
-		uint32_t r = tr->rows[i];
-		uint32_t b = bin_at(tr, r, j);
-		int go_left = b == miss ? dleft : b < sbin;
+		uint32_t r = tr->rows[i], b;
+		size_t go_left;
 
-		if (go_left)
-			tr->tmp[t->begin + nl++] = r;
-		else
-			tr->tmp[t->end - 1 - nr++] = r;
+		if (i + PREFETCH < t->end)
+			prefetch_bin(tr, tr->rows[i + PREFETCH], j);
+		b = bin_at(tr, r, j);
+		go_left = b == miss ? (size_t)dleft : b < sbin;
+
+		/* branch-free: both ends of the unfilled middle get r; only one end advances */
+		tr->tmp[t->begin + nl] = r;
+		tr->tmp[t->end - 1 - nr] = r;
+		nl += go_left;
+		nr += 1 - go_left;
 	}
 	t->nleft = nl;
 }
@@ -1372,17 +1400,23 @@ trainer_init(struct trainer *tr, const struct gbt_params *p, struct gbt_model *m
 	bn.m = m;
 	bn.max_bin = p->max_bin;
 	bn.missing_code = xmalloc((nf ? nf : 1) * sizeof *bn.missing_code);
+	bn.has_missing = xmalloc(nf ? nf : 1);
 	pool_run(&tr->pool, nf, find_cuts, &bn);
 	bn.wide = 0;
 	for (size_t j = 0; j < nf; j++)
-		if (m->nbins[j] > 255)
+		if (bn.has_missing[j] && m->nbins[j] > 255)
 			bn.wide = 1;
 	bn.bins8 = bn.wide ? NULL : xreallocarray(NULL, n, nf ? nf : 1);
 	bn.bins16 = bn.wide ? xreallocarray(NULL, n, (nf ? nf : 1) * sizeof *bn.bins16) : NULL;
+	bn.cbins8 = bn.wide ? NULL : xreallocarray(NULL, n, nf ? nf : 1);
+	bn.cbins16 = bn.wide ? xreallocarray(NULL, n, (nf ? nf : 1) * sizeof *bn.cbins16) : NULL;
 	pool_run(&tr->pool, (n + CHUNK_ROWS - 1) / CHUNK_ROWS, bin_rows, &bn);
+	free(bn.has_missing);
 	tr->wide = bn.wide;
 	tr->bins8 = bn.bins8;
 	tr->bins16 = bn.bins16;
+	tr->cbins8 = bn.cbins8;
+	tr->cbins16 = bn.cbins16;
 	tr->missing_code = bn.missing_code;
 	tr->hoff = xmalloc((nf + 1) * sizeof *tr->hoff);
 	tr->hoff[0] = 0;
@@ -1407,6 +1441,8 @@ trainer_free(struct trainer *tr)
 	pool_free(&tr->pool);
 	free((void *)tr->bins8);
 	free((void *)tr->bins16);
+	free((void *)tr->cbins8);
+	free((void *)tr->cbins16);
 	free((void *)tr->missing_code);
 	free(tr->hoff);
 	free(tr->gp);
