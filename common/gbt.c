@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "gbt.h"
+#include "rng.h"
 #include "util.h"
 
 #define RT_EPS     1e-6 /* XGBoost's kRtEps: a split must gain more than this */
@@ -213,24 +214,6 @@ gbt_params_check(const struct gbt_params *p, char *err, size_t errsize)
 		return -1;
 	}
 	return 0;
-}
-
-/* ---- random numbers (splitmix64: small, fast, and the same everywhere) ---- */
-
-static uint64_t
-rng_next(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15u);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
-	return z ^ (z >> 31);
-}
-
-static double
-rng_uniform(uint64_t *s)
-{
-	return (double)(rng_next(s) >> 11) * 0x1.0p-53;
 }
 
 /* ---- a small thread pool: run fn(ctx, task) for task in [0, ntasks) ---- */
@@ -598,7 +581,7 @@ struct trainer {
 	uint32_t *rows, *tmp, *unsampled;
 	size_t nsampled, nunsampled;
 	double eta; /* learning_rate / num_parallel_tree */
-	uint64_t rng;
+	struct rng rng;
 	/* the tree being grown */
 	struct gbt_tree *t;
 	size_t cap;
@@ -706,7 +689,7 @@ sample_features(struct trainer *tr, const uint8_t *from, uint8_t *to, double fra
 	if (want < 1)
 		want = 1;
 	for (size_t i = 0; i < want && i < k; i++) {
-		size_t r = i + (size_t)(rng_uniform(&tr->rng) * (double)(k - i));
+		size_t r = i + (size_t)rng_below(&tr->rng, k - i);
 		size_t s = idx[i];
 
 		idx[i] = idx[r];
@@ -1428,7 +1411,7 @@ trainer_init(struct trainer *tr, const struct gbt_params *p, struct gbt_model *m
 	tr->tmp = xmalloc(n * sizeof *tr->tmp);
 	tr->unsampled = xmalloc(n * sizeof *tr->unsampled);
 	tr->eta = p->learning_rate / (double)p->num_parallel_tree;
-	tr->rng = p->seed;
+	rng_seed(&tr->rng, p->seed);
 	tr->all_features = xmalloc(nf ? nf : 1);
 	memset(tr->all_features, 1, nf);
 	tr->tree_features = xmalloc(nf ? nf : 1);

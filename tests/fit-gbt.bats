@@ -73,11 +73,19 @@ within() {
 
 @test "fit-gbt regularisation parameters mean what XGBoost's mean" {
 	raw_split
-	fit_and_compare '{"reg_alpha": 0.5, "reg_lambda": 3, "min_child_weight": 4, "min_split_loss": 0.2, "max_depth": 4, "learning_rate": 0.1, "scale_pos_weight": 1.5, "base_score": 0.3, "max_bin": 32}' \
+	fit_and_compare '{"reg_alpha": 0.5, "reg_lambda": 3, "min_child_weight": 4, "min_split_loss": 0.2, "max_depth": 4, "learning_rate": 0.1, "scale_pos_weight": 1.5, "base_score": 0.3}' \
 		boost --param reg_alpha=0.5 --param reg_lambda=3 --param min_child_weight=4 \
 		--param min_split_loss=0.2 --param max_depth=4 --param learning_rate=0.1 \
-		--param scale_pos_weight=1.5 --param base_score=0.3 --param max_bin=32
+		--param scale_pos_weight=1.5 --param base_score=0.3
 	within 0.005 1e-5
+}
+
+# With 32 bins XGBoost's sketch of time_spent (2,496 values) is no longer exact, so its cuts
+# differ a little from fit-gbt's exact quantiles: close, not equal.
+@test "fit-gbt max_bin 32 stays as good as XGBoost's" {
+	raw_split
+	fit_and_compare '{"max_bin": 32}' boost --param max_bin=32
+	within 0.005 1
 }
 
 @test "fit-gbt --forest on raw_data is as good as XGBRFClassifier" {
@@ -109,12 +117,13 @@ within() {
 	within 0.005 1
 }
 
+# The random draws differ from XGBoost's, so on 450 test rows the metrics differ by chance.
 @test "fit-gbt row and column subsampling stay as good as XGBoost's" {
 	synth_split
 	fit_and_compare '{"subsample": 0.7, "colsample_bytree": 0.8, "colsample_bynode": 0.7, "learning_rate": 0.1}' \
 		boost --param subsample=0.7 --param colsample_bytree=0.8 \
 		--param colsample_bynode=0.7 --param learning_rate=0.1
-	within 0.005 1
+	within 0.02 1
 }
 
 @test "fit-gbt feature importance equals XGBoost's get_score (weight, gain, cover)" {
@@ -285,10 +294,10 @@ open(sys.argv[2], "wb").write(msgpack.packb(m))' "$@"
 	assert_failure 1
 	assert_equal "$stderr" "gbt_predict: $d/c3.gbt: tree 0, node 1: a child index is out of range"
 
-	corrupt "$d/m.gbt" "$d/c4.gbt" 'put("left", 1, 2)'
+	corrupt "$d/m.gbt" "$d/c4.gbt" 'put("left", 2, 5)'
 	run_split "$PREDICT" "$d/c4.gbt" "$d/t.s"
 	assert_failure 1
-	assert_equal "$stderr" "gbt_predict: $d/c4.gbt: tree 0, node 1: a node has two parents"
+	assert_equal "$stderr" "gbt_predict: $d/c4.gbt: tree 0, node 3: a node has two parents"
 
 	corrupt "$d/m.gbt" "$d/c5.gbt" 't["value"] = t["value"][:-4]'
 	run_split "$PREDICT" "$d/c5.gbt" "$d/t.s"
