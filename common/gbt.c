@@ -105,34 +105,36 @@ param_long(const char *value, long *out)
 int
 gbt_params_set(struct gbt_params *p, const char *name, const char *value, char *err, size_t errsize)
 {
-	static const struct {
+	const struct {
 		const char *name;
-		size_t off;
-	} reals[] =
-	        {
-	                {"learning_rate", offsetof(struct gbt_params, learning_rate)},
-	                {"eta", offsetof(struct gbt_params, learning_rate)},
-	                {"min_child_weight", offsetof(struct gbt_params, min_child_weight)},
-	                {"min_split_loss", offsetof(struct gbt_params, min_split_loss)},
-	                {"gamma", offsetof(struct gbt_params, min_split_loss)},
-	                {"reg_lambda", offsetof(struct gbt_params, reg_lambda)},
-	                {"lambda", offsetof(struct gbt_params, reg_lambda)},
-	                {"reg_alpha", offsetof(struct gbt_params, reg_alpha)},
-	                {"alpha", offsetof(struct gbt_params, reg_alpha)},
-	                {"subsample", offsetof(struct gbt_params, subsample)},
-	                {"colsample_bytree", offsetof(struct gbt_params, colsample_bytree)},
-	                {"colsample_bylevel", offsetof(struct gbt_params, colsample_bylevel)},
-	                {"colsample_bynode", offsetof(struct gbt_params, colsample_bynode)},
-	                {"base_score", offsetof(struct gbt_params, base_score)},
-	                {"scale_pos_weight", offsetof(struct gbt_params, scale_pos_weight)},
-	        },
-	  longs[] = {
-	          {"n_estimators", offsetof(struct gbt_params, n_estimators)},
-	          {"max_depth", offsetof(struct gbt_params, max_depth)},
-	          {"max_bin", offsetof(struct gbt_params, max_bin)},
-	          {"num_parallel_tree", offsetof(struct gbt_params, num_parallel_tree)},
-	          {"early_stopping_rounds", offsetof(struct gbt_params, early_stopping_rounds)},
-	  };
+		double *v;
+	} reals[] = {
+	        {"learning_rate", &p->learning_rate},
+	        {"eta", &p->learning_rate},
+	        {"min_child_weight", &p->min_child_weight},
+	        {"min_split_loss", &p->min_split_loss},
+	        {"gamma", &p->min_split_loss},
+	        {"reg_lambda", &p->reg_lambda},
+	        {"lambda", &p->reg_lambda},
+	        {"reg_alpha", &p->reg_alpha},
+	        {"alpha", &p->reg_alpha},
+	        {"subsample", &p->subsample},
+	        {"colsample_bytree", &p->colsample_bytree},
+	        {"colsample_bylevel", &p->colsample_bylevel},
+	        {"colsample_bynode", &p->colsample_bynode},
+	        {"base_score", &p->base_score},
+	        {"scale_pos_weight", &p->scale_pos_weight},
+	};
+	const struct {
+		const char *name;
+		long *v;
+	} longs[] = {
+	        {"n_estimators", &p->n_estimators},
+	        {"max_depth", &p->max_depth},
+	        {"max_bin", &p->max_bin},
+	        {"num_parallel_tree", &p->num_parallel_tree},
+	        {"early_stopping_rounds", &p->early_stopping_rounds},
+	};
 
 	if (strcmp(name, "objective") == 0) {
 		if (gbt_objective_parse(value, &p->objective) != 0) {
@@ -156,7 +158,7 @@ gbt_params_set(struct gbt_params *p, const char *name, const char *value, char *
 	}
 	for (size_t i = 0; i < sizeof reals / sizeof reals[0]; i++)
 		if (strcmp(name, reals[i].name) == 0) {
-			if (param_f64(value, (double *)((char *)p + reals[i].off)) != 0) {
+			if (param_f64(value, reals[i].v) != 0) {
 				snprintf(err, errsize, "%s: invalid number '%s'", name, value);
 				return -1;
 			}
@@ -164,7 +166,7 @@ gbt_params_set(struct gbt_params *p, const char *name, const char *value, char *
 		}
 	for (size_t i = 0; i < sizeof longs / sizeof longs[0]; i++)
 		if (strcmp(name, longs[i].name) == 0) {
-			if (param_long(value, (long *)((char *)p + longs[i].off)) != 0) {
+			if (param_long(value, longs[i].v) != 0) {
 				snprintf(err, errsize, "%s: invalid integer '%s'", name, value);
 				return -1;
 			}

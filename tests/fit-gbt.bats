@@ -168,7 +168,7 @@ within() {
 	fit-gbt --no-timestamp --forest --seed 1 "$d/train.s" >"$d/b"
 	fit-gbt --no-timestamp --forest --seed 2 "$d/train.s" >"$d/c"
 	cmp "$d/a" "$d/b"
-	! cmp -s "$d/a" "$d/c"
+	run ! cmp -s "$d/a" "$d/c"
 }
 
 @test "fit-gbt writes a pipeml-model with the gbt kind, features in order, target and params" {
@@ -303,13 +303,4 @@ open(sys.argv[2], "wb").write(msgpack.packb(m))' "$@"
 	run_split "$PREDICT" "$d/c5.gbt" "$d/t.s"
 	assert_failure 1
 	assert_equal "$stderr" "gbt_predict: $d/c5.gbt: tree 0: \"value\" is missing or not 7 4-byte values"
-}
-
-@test "fit-gbt --help lists every option, and each is in the man page" {
-	run fit-gbt --help
-	assert_success
-	local opt
-	for opt in $(grep -o -- '--[a-z-]*' <<<"$output" | sort -u); do
-		grep -q -- "${opt#--}" "$ROOT/man/fit-gbt.1" || fail "$opt is not in man/fit-gbt.1"
-	done
 }

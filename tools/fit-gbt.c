@@ -158,8 +158,8 @@ read_table(const char *path, const struct table *want, struct table *t)
 				die("%s: row %zu, column '%s': the target is missing", t->name,
 				    t->nrows + i + 1, t->target);
 			if (y != 0 && y != 1)
-				die("%s: row %zu, column '%s': the target is %g, not 0 or 1", t->name,
-				    t->nrows + i + 1, t->target, y);
+				die("%s: row %zu, column '%s': the target is %g, not 0 or 1",
+				    t->name, t->nrows + i + 1, t->target, y);
 		}
 		memcpy(t->y + t->nrows, b.cols[tcol].f64, b.nrows * sizeof *t->y);
 		for (size_t k = 0; k < t->nfeatures; k++)
