@@ -1,0 +1,270 @@
+/* dataset.c: a training stream read into a dense matrix and 0/1 labels. */
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dataset.h"
+#include "sha256.h"
+#include "stream.h"
+#include "util.h"
+
+static int derr(char *err, size_t errsize, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+
+static int
+derr(char *err, size_t errsize, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errsize, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* Which stream columns are features and which is the target: 0, or -1 with a message. */
+static int
+find_columns(const struct schema *s, const char *name, size_t *fcols, size_t *nf, size_t *tcol,
+             char *err, size_t errsize)
+{
+	long target = -1;
+
+	*nf = 0;
+	for (size_t j = 0; j < s->ncols; j++) {
+		const struct column *c = &s->cols[j];
+
+		if (c->role == ROLE_FEATURE) {
+			if (c->type != COL_F64)
+				return derr(err, errsize,
+				            "%s: feature column \"%s\" is text; encode it first",
+				            name, c->name);
+			fcols[(*nf)++] = j;
+		} else if (c->role == ROLE_TARGET) {
+			if (target >= 0)
+				return derr(err, errsize,
+				            "%s: more than one target column (\"%s\", \"%s\")",
+				            name, s->cols[target].name, c->name);
+			if (c->type != COL_F64)
+				return derr(
+				        err, errsize,
+				        "%s: target column \"%s\" is text; expected 0/1 numbers",
+				        name, c->name);
+			target = (long)j;
+		}
+	}
+	if (target < 0)
+		return derr(err, errsize, "%s: no target column (a column with role target)", name);
+	if (*nf == 0)
+		return derr(err, errsize, "%s: no feature columns (columns with role feature)",
+		            name);
+	*tcol = (size_t)target;
+	return 0;
+}
+
+/* Check and append the rows of b; rows counts the rows already stored. */
+static int
+add_batch(struct dataset *d, const struct batch *b, const size_t *fcols, size_t tcol, size_t *cap,
+          const char *name, char *err, size_t errsize)
+{
+	size_t nf = d->nfeatures;
+
+	if (d->nrows + b->nrows > *cap) {
+		while (d->nrows + b->nrows > *cap)
+			*cap = *cap ? 2 * *cap : 8192;
+		d->y = xreallocarray(d->y, *cap, sizeof *d->y);
+		if (d->layout == DATASET_ROWS) {
+			if (*cap > SIZE_MAX / sizeof(double) / nf)
+				die("%s: too many rows", name);
+			d->x = xreallocarray(d->x, *cap * nf, sizeof *d->x);
+		} else {
+			double **cols = (double **)d->x;
+
+			for (size_t j = 0; j < nf; j++)
+				cols[j] = xreallocarray(cols[j], *cap, sizeof **cols);
+		}
+	}
+	for (size_t i = 0; i < b->nrows; i++) {
+		size_t row = d->nrows + i;
+		double t = b->cols[tcol].f64[i];
+
+		if (t != 0 && t != 1)
+			return derr(err, errsize,
+			            "%s: row %zu, column \"%s\": target %s; expected 0 or 1", name,
+			            row + 1, d->target, isnan(t) ? "missing" : "not 0 or 1");
+		d->y[row] = t;
+		d->npositive += t == 1;
+	}
+	for (size_t j = 0; j < nf; j++) {
+		const double *src = b->cols[fcols[j]].f64;
+
+		for (size_t i = 0; i < b->nrows; i++)
+			if (!isfinite(src[i]))
+				return derr(err, errsize, "%s: row %zu, column \"%s\": feature %s",
+				            name, d->nrows + i + 1, d->features[j],
+				            isnan(src[i]) ? "missing or NaN" : "infinite");
+		if (d->layout == DATASET_ROWS) {
+			double *dst = d->x + d->nrows * nf + j;
+
+			for (size_t i = 0; i < b->nrows; i++)
+				dst[i * nf] = src[i];
+		} else {
+			memcpy(((double **)d->x)[j] + d->nrows, src, b->nrows * sizeof *src);
+		}
+	}
+	d->nrows += b->nrows;
+	return 0;
+}
+
+/* Column-major data was read column by column; make it one block x[j*nrows + i]. */
+static void
+join_columns(struct dataset *d)
+{
+	double **cols = (double **)d->x;
+	size_t n = d->nrows, nf = d->nfeatures;
+	double *x = xreallocarray(NULL, n > 0 && nf > 0 ? n * nf : 1, sizeof *x);
+
+	for (size_t j = 0; j < nf; j++) {
+		memcpy(x + j * n, cols[j], n * sizeof *x);
+		free(cols[j]);
+	}
+	free(cols);
+	d->x = x;
+}
+
+int
+dataset_read(FILE *fp, const char *name, enum dataset_layout layout, struct dataset *d, char *err,
+             size_t errsize)
+{
+	struct stream_reader *r;
+	const struct schema *s;
+	struct batch b;
+	size_t *fcols, tcol = 0, nf = 0, cap = 0;
+	int rc = 0, got;
+
+	memset(d, 0, sizeof *d);
+	d->layout = layout;
+	r = stream_reader_open(fp, name, err, errsize);
+	if (!r)
+		return -1;
+	s = stream_reader_schema(r);
+	fcols = xreallocarray(NULL, s->ncols ? s->ncols : 1, sizeof *fcols);
+	if (find_columns(s, name, fcols, &nf, &tcol, err, errsize) < 0) {
+		free(fcols);
+		stream_reader_close(r);
+		return -1;
+	}
+	d->nfeatures = nf;
+	d->features = xreallocarray(NULL, nf, sizeof *d->features);
+	for (size_t j = 0; j < nf; j++)
+		d->features[j] = xstrdup(s->cols[fcols[j]].name);
+	d->target = xstrdup(s->cols[tcol].name);
+	if (layout == DATASET_COLUMNS)
+		d->x = (double *)xcalloc(nf, sizeof(double *));
+	batch_init(&b, s);
+	while (rc == 0 && (got = stream_read_batch(r, &b)) != 0) {
+		if (got < 0)
+			rc = derr(err, errsize, "%s", stream_reader_error(r));
+		else
+			rc = add_batch(d, &b, fcols, tcol, &cap, name, err, errsize);
+	}
+	batch_free(&b);
+	stream_reader_close(r);
+	free(fcols);
+	if (rc == 0 && d->nrows == 0)
+		rc = derr(err, errsize, "%s: no rows", name);
+	else if (rc == 0 && (d->npositive == 0 || d->npositive == d->nrows))
+		rc = derr(err, errsize, "%s: target \"%s\" has a single class (every row is %d)",
+		          name, d->target, d->npositive ? 1 : 0);
+	if (layout == DATASET_COLUMNS && d->x)
+		join_columns(d);
+	if (rc < 0) {
+		dataset_free(d);
+		memset(d, 0, sizeof *d);
+	}
+	return rc;
+}
+
+void
+dataset_subset(const struct dataset *d, const size_t *rows, size_t nrows, struct dataset *out)
+{
+	size_t nf = d->nfeatures;
+
+	memset(out, 0, sizeof *out);
+	out->nrows = nrows;
+	out->nfeatures = nf;
+	out->layout = DATASET_ROWS;
+	out->features = d->features;
+	out->target = d->target;
+	out->x = xreallocarray(NULL, nrows > 0 && nf > 0 ? nrows * nf : 1, sizeof *out->x);
+	out->y = xreallocarray(NULL, nrows ? nrows : 1, sizeof *out->y);
+	for (size_t i = 0; i < nrows; i++) {
+		size_t r = rows[i];
+
+		if (d->layout == DATASET_ROWS)
+			memcpy(out->x + i * nf, d->x + r * nf, nf * sizeof *out->x);
+		else
+			for (size_t j = 0; j < nf; j++)
+				out->x[i * nf + j] = d->x[j * d->nrows + r];
+		out->y[i] = d->y[r];
+		out->npositive += d->y[r] == 1;
+	}
+}
+
+void
+dataset_subset_free(struct dataset *d)
+{
+	free(d->x);
+	free(d->y);
+	d->x = d->y = NULL;
+}
+
+void
+dataset_free(struct dataset *d)
+{
+	if (d->features)
+		for (size_t j = 0; j < d->nfeatures; j++)
+			free(d->features[j]);
+	free(d->features);
+	free(d->target);
+	dataset_subset_free(d);
+	d->features = NULL;
+	d->target = NULL;
+}
+
+/*
+ * The digest covers the feature names, the target name (each followed by a NUL) and then
+ * every row as its features and its label, little-endian doubles: independent of layout.
+ */
+void
+dataset_sha256(const struct dataset *d, char hex[65])
+{
+	struct sha256 s;
+	unsigned char buf[8 * 64];
+	size_t fill = 0;
+
+	sha256_init(&s);
+	for (size_t j = 0; j < d->nfeatures; j++)
+		sha256_update(&s, d->features[j], strlen(d->features[j]) + 1);
+	sha256_update(&s, d->target, strlen(d->target) + 1);
+	for (size_t i = 0; i < d->nrows; i++) {
+		for (size_t j = 0; j <= d->nfeatures; j++) {
+			double v = j == d->nfeatures           ? d->y[i]
+			           : d->layout == DATASET_ROWS ? d->x[i * d->nfeatures + j]
+			                                       : d->x[j * d->nrows + i];
+			uint64_t u;
+
+			memcpy(&u, &v, sizeof u);
+			for (int k = 0; k < 8; k++)
+				buf[fill + k] = (unsigned char)(u >> (8 * k));
+			fill += 8;
+			if (fill == sizeof buf) {
+				sha256_update(&s, buf, fill);
+				fill = 0;
+			}
+		}
+	}
+	sha256_update(&s, buf, fill);
+	sha256_hex(&s, hex);
+}

@@ -1,0 +1,104 @@
+/*
+ * search.h: random search over hyperparameters, each candidate scored by stratified K-fold
+ * cross-validation, for any model kind through a small table of functions (struct learner).
+ * Results do not depend on the number of threads.
+ */
+#ifndef PIPEML_SEARCH_H
+#define PIPEML_SEARCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "dataset.h"
+#include "metrics.h"
+#include "model.h"
+
+/*
+ * A learner: a kind's hyperparameters and fit. config_new gives the defaults; set_param
+ * returns 0, -1 for an invalid value (message in err: a failed candidate in a search, an
+ * error on its own) or -2 for a name the learner does not know (a usage error); check
+ * validates the combination once every parameter is set (0 or -1 with the reason). fit
+ * returns the fitted part (ops->free releases it) or NULL with the reason in err; it must
+ * be safe to call from several threads at once. Prediction and freeing go through ops.
+ */
+struct learner {
+	const struct model_kind *ops;
+	void *(*config_new)(void);
+	int (*set_param)(void *cfg, const char *name, const char *value, char *err, size_t errsize);
+	int (*check)(void *cfg, char *err, size_t errsize);
+	void *(*fit)(const void *cfg, const struct dataset *d, char *err, size_t errsize);
+	void (*config_free)(void *cfg);
+};
+
+/* One --param: name=v1,v2,... | name=uniform:a:b | name=loguniform:a:b | name=randint:a:b */
+enum search_dist { DIST_LIST, DIST_UNIFORM, DIST_LOGUNIFORM, DIST_RANDINT };
+
+struct search_param {
+	char *name;
+	enum search_dist dist;
+	size_t nvalues; /* DIST_LIST */
+	char **values;
+	double lo, hi; /* distributions: uniform [lo, hi), randint lo..hi inclusive */
+};
+
+/* Parse "name=spec" into p: 0, or -1 with the message in err. */
+int search_param_parse(const char *arg, struct search_param *p, char *err, size_t errsize);
+void search_param_free(struct search_param *p);
+
+struct search_options {
+	size_t ncandidates; /* --search N */
+	size_t nfolds;      /* --cv K (>= 2) */
+	uint64_t seed;
+	enum metric scoring;
+	int threads;  /* -j, >= 1 */
+	int progress; /* progress with time left on stderr */
+};
+
+struct search_candidate {
+	size_t nparams;
+	struct model_param *params; /* this candidate's values, in --param order */
+	double *fold_scores;        /* nfolds; NaN for a failed fit */
+	double mean, sd;            /* over folds (sd with n, as scikit-learn); NaN if failed */
+	double fit_seconds;         /* total over folds */
+	char *failure;              /* NULL, or why the candidate failed */
+};
+
+struct search_result {
+	size_t ncandidates;
+	size_t nfolds;
+	enum metric scoring;
+	struct search_candidate *cands;
+	long best; /* highest mean score (first on ties), -1 when every candidate failed */
+};
+
+/*
+ * Draw the candidates (with --seed: all-list parameters are sampled from the grid without
+ * replacement, as scikit-learn's ParameterSampler; otherwise each independently), score
+ * each by stratified K-fold CV on d and fill res. Returns 0, or -1 with the message in err
+ * (a usage-level problem: an unknown parameter name, more folds than rows of a class).
+ */
+int search_run(const struct learner *l, const struct search_param *sp, size_t nsp,
+               const struct dataset *d, const struct search_options *o, struct search_result *res,
+               char *err, size_t errsize);
+
+/*
+ * Stratified K-fold assignment as scikit-learn's StratifiedKFold without shuffling:
+ * fold[i] in 0..k-1 for each of the n labels y (0/1).
+ */
+void stratified_folds(const double *y, size_t n, size_t k, unsigned *fold);
+
+/* Configure a learner from name/value pairs: the config, or NULL with the reason in err;
+ * *unknown is set when a name is unknown (a usage error rather than a failed candidate). */
+void *learner_configure(const struct learner *l, const struct model_param *params, size_t nparams,
+                        int *unknown, char *err, size_t errsize);
+
+/* The report as one JSON object (every candidate; no newline after it), and a few summary
+ * lines for stderr. */
+void search_report_json(FILE *fp, const struct search_result *res);
+void search_summary(FILE *fp, const struct search_result *res);
+/* Meta for the model: {"folds", "scoring", "candidates", "best_mean", "best_sd"} */
+void search_pack_meta(msgpack_packer *pk, const struct search_result *res);
+void search_result_free(struct search_result *res);
+
+#endif

@@ -1,0 +1,351 @@
+/* fit-logreg: fit a logistic regression (optionally after a random search) and write the model. */
+#include <getopt.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "dataset.h"
+#include "logreg.h"
+#include "model.h"
+#include "search.h"
+#include "util.h"
+
+static struct {
+	struct search_param *params;
+	size_t nparams;
+	long search; /* candidates; 0 = one fit with the given values */
+	long cv;
+	uint64_t seed;
+	int seed_given;
+	enum metric scoring;
+	long threads;
+	const char *report;
+	int progress;
+	int no_timestamp;
+	int verbose;
+} opt = {.cv = 5, .seed = 0, .scoring = METRIC_ACCURACY, .threads = 1};
+
+#define SYNOPSIS                                                                                   \
+	"[--param name=values] ... [--search N] [--cv K] [--scoring metric] [--seed S] [-j N]\n"   \
+	"       [--report file] [--progress] [--no-timestamp] [-v] [file]"
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: %s " SYNOPSIS "\n", progname);
+	exit(EXIT_USAGE);
+}
+
+static void
+help(void)
+{
+	printf("usage: %s " SYNOPSIS "\n"
+	       "  -p, --param NAME=VALUES  a hyperparameter: one value, a list v1,v2,... or\n"
+	       "                           uniform:A:B, loguniform:A:B, randint:A:B (with\n"
+	       "                           --search); names: solver, penalty, C, l1_ratio,\n"
+	       "                           tol, max_iter, fit_intercept, penalize_intercept,\n"
+	       "                           class_weight\n"
+	       "  -s, --search N           random search of N candidates, then refit the best\n"
+	       "  -k, --cv K               folds of the stratified cross-validation (5)\n"
+	       "  -m, --scoring METRIC     accuracy (default), f1, roc_auc or log_loss\n"
+	       "  -S, --seed S             seed of the candidates' draw (0)\n"
+	       "  -j, --jobs N             threads (1)\n"
+	       "  -R, --report FILE        write a JSON report of the fit and the search\n"
+	       "  -P, --progress           show the search's progress on stderr\n"
+	       "  -T, --no-timestamp       leave the creation time out of the model\n"
+	       "  -v, --verbose            print iterations, objective and gradient norm\n"
+	       "  -h, --help               this help\n"
+	       "  -V, --version            print the version\n",
+	       progname);
+}
+
+static void
+parse_options(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+	        {"param", required_argument, NULL, 'p'},
+	        {"search", required_argument, NULL, 's'},
+	        {"cv", required_argument, NULL, 'k'},
+	        {"scoring", required_argument, NULL, 'm'},
+	        {"seed", required_argument, NULL, 'S'},
+	        {"jobs", required_argument, NULL, 'j'},
+	        {"report", required_argument, NULL, 'R'},
+	        {"progress", no_argument, NULL, 'P'},
+	        {"no-timestamp", no_argument, NULL, 'T'},
+	        {"verbose", no_argument, NULL, 'v'},
+	        {"help", no_argument, NULL, 'h'},
+	        {"version", no_argument, NULL, 'V'},
+	        {NULL, 0, NULL, 0},
+	};
+	char err[512];
+	int c;
+
+	while ((c = getopt_long(argc, argv, "p:s:k:m:S:j:R:PTvhV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			opt.params = xreallocarray(opt.params, opt.nparams + 1, sizeof *opt.params);
+			if (search_param_parse(optarg, &opt.params[opt.nparams], err, sizeof err) <
+			    0)
+				usage_die("%s", err);
+			opt.nparams++;
+			break;
+		case 's':
+			opt.search = opt_long("--search", optarg, 1, 1000000);
+			break;
+		case 'k':
+			opt.cv = opt_long("--cv", optarg, 2, 1000);
+			break;
+		case 'm':
+			if (metric_parse(optarg, &opt.scoring) < 0)
+				usage_die("--scoring \"%s\": expected accuracy, f1, roc_auc or "
+				          "log_loss",
+				          optarg);
+			break;
+		case 'S':
+			opt.seed = (uint64_t)opt_long("--seed", optarg, 0, 0x7fffffffffffffffL);
+			opt.seed_given = 1;
+			break;
+		case 'j':
+			opt.threads = opt_long("-j", optarg, 1, 64);
+			break;
+		case 'R':
+			opt.report = optarg;
+			break;
+		case 'P':
+			opt.progress = 1;
+			break;
+		case 'T':
+			opt.no_timestamp = 1;
+			break;
+		case 'v':
+			opt.verbose = 1;
+			break;
+		case 'h':
+			help();
+			exit(0);
+		case 'V':
+			printf("%s %s\n", progname, PIPEML_VERSION);
+			exit(0);
+		default:
+			usage();
+		}
+	}
+	if (argc - optind > 1)
+		usage();
+	if (!opt.search)
+		for (size_t i = 0; i < opt.nparams; i++)
+			if (opt.params[i].dist != DIST_LIST || opt.params[i].nvalues != 1)
+				usage_die("--param %s: several values need --search",
+				          opt.params[i].name);
+}
+
+/* The single values of the --param options (without --search). */
+static void
+given_params(struct model_param **out, size_t *n)
+{
+	*out = xcalloc(opt.nparams ? opt.nparams : 1, sizeof **out);
+	for (size_t i = 0; i < opt.nparams; i++) {
+		(*out)[i].name = opt.params[i].name;
+		(*out)[i].value = opt.params[i].values[0];
+	}
+	*n = opt.nparams;
+}
+
+static void
+run_search(const struct dataset *d, struct search_result *res)
+{
+	struct search_options so = {.ncandidates = (size_t)opt.search,
+	                            .nfolds = (size_t)opt.cv,
+	                            .seed = opt.seed,
+	                            .scoring = opt.scoring,
+	                            .threads = (int)opt.threads,
+	                            .progress = opt.progress || isatty(2)};
+	char err[512];
+
+	if (search_run(&logreg_learner, opt.params, opt.nparams, d, &so, res, err, sizeof err) < 0)
+		usage_die("%s", err);
+	search_summary(stderr, res);
+	if (res->best < 0)
+		die("search: every candidate failed (first: %s)",
+		    res->ncandidates ? res->cands[0].failure : "none drawn");
+}
+
+static struct logreg_fit *
+fit(const struct dataset *d, const struct model_param *params, size_t n)
+{
+	struct logreg_config *cfg;
+	struct logreg_fit *f;
+	char err[512];
+	int unknown;
+
+	cfg = learner_configure(&logreg_learner, params, n, &unknown, err, sizeof err);
+	if (!cfg) {
+		if (unknown)
+			usage_die("%s", err);
+		die("%s", err);
+	}
+	cfg->threads = (int)opt.threads;
+	f = logreg_train(cfg, d, err, sizeof err);
+	free(cfg);
+	if (!f)
+		die("%s", err);
+	if (!f->converged)
+		warn("did not converge in %ld iterations (gradient norm %g, objective %.17g); "
+		     "raise max_iter or tol",
+		     f->iterations, f->grad_norm, f->objective);
+	if (opt.verbose)
+		fprintf(stderr, "%s: %ld iterations, objective %.17g, gradient norm %g\n", progname,
+		        f->iterations, f->objective, f->grad_norm);
+	return f;
+}
+
+/* The data's checksum, computed beside the fit when there are threads to spare. */
+struct checksum {
+	const struct dataset *d;
+	char hex[65];
+	pthread_t tid;
+	int threaded;
+};
+
+static void *
+checksum_run(void *arg)
+{
+	struct checksum *c = arg;
+
+	dataset_sha256(c->d, c->hex);
+	return NULL;
+}
+
+static void
+checksum_start(struct checksum *c, const struct dataset *d)
+{
+	c->d = d;
+	c->threaded = opt.threads > 1 && pthread_create(&c->tid, NULL, checksum_run, c) == 0;
+}
+
+static const char *
+checksum_wait(struct checksum *c)
+{
+	if (c->threaded)
+		pthread_join(c->tid, NULL);
+	else
+		checksum_run(c);
+	return c->hex;
+}
+
+static void
+pack_meta(struct model *m, const struct dataset *d, const char *sha,
+          const struct search_result *res)
+{
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	char when[32];
+	const char *sde = getenv("SOURCE_DATE_EPOCH");
+	int stamp = !opt.no_timestamp && !(sde && *sde);
+	time_t t = time(NULL);
+
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msgpack_pack_map(&pk, 4 + (size_t)stamp + (opt.seed_given || res) + (res != NULL));
+	mp_pack_str(&pk, "tool");
+	mp_pack_str(&pk, "fit-logreg " PIPEML_VERSION);
+	if (stamp) {
+		strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
+		mp_pack_str(&pk, "created");
+		mp_pack_str(&pk, when);
+	}
+	mp_pack_str(&pk, "data_sha256");
+	mp_pack_str(&pk, sha);
+	mp_pack_str(&pk, "rows");
+	msgpack_pack_uint64(&pk, d->nrows);
+	mp_pack_str(&pk, "positives");
+	msgpack_pack_uint64(&pk, d->npositive);
+	if (opt.seed_given || res) {
+		mp_pack_str(&pk, "seed");
+		msgpack_pack_uint64(&pk, opt.seed);
+	}
+	if (res) {
+		mp_pack_str(&pk, "cv");
+		search_pack_meta(&pk, res);
+	}
+	if (model_set_meta(m, sb.data, sb.size) < 0)
+		die("internal error: meta is not a map");
+	msgpack_sbuffer_destroy(&sb);
+}
+
+static void
+write_report(const struct logreg_fit *f, const struct search_result *res)
+{
+	struct atomic_file af;
+	char num[64];
+
+	if (atomic_open(&af, opt.report) < 0)
+		die("%s:", opt.report);
+	fprintf(af.fp, "{\"fit\": {\"iterations\": %ld, \"objective\": ", f->iterations);
+	format_f64(num, sizeof num, f->objective);
+	fprintf(af.fp, "%s, \"grad_norm\": ", num);
+	format_f64(num, sizeof num, f->grad_norm);
+	fprintf(af.fp, "%s, \"converged\": %s},\n \"search\": ", num,
+	        f->converged ? "true" : "false");
+	if (res)
+		search_report_json(af.fp, res);
+	else
+		fputs("null", af.fp);
+	fputs("}\n", af.fp);
+	if (atomic_commit(&af) < 0)
+		die("%s:", opt.report);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct dataset d;
+	struct search_result res;
+	struct model_param *params;
+	struct logreg_fit *f;
+	struct model m;
+	struct checksum sum;
+	size_t nparams;
+	const char *name;
+	char err[1024];
+	FILE *in;
+
+	setprogname(argv[0]);
+	signals_init();
+	parse_options(argc, argv);
+	in = open_input(optind < argc ? argv[optind] : NULL, &name);
+	if (dataset_read(in, name, DATASET_ROWS, &d, err, sizeof err) < 0)
+		die("%s", err);
+	checksum_start(&sum, &d);
+	if (opt.search) {
+		run_search(&d, &res);
+		params = res.cands[res.best].params;
+		nparams = res.cands[res.best].nparams;
+	} else {
+		given_params(&params, &nparams);
+	}
+	f = fit(&d, params, nparams);
+	model_init(&m, &logreg_kind);
+	model_set_features(&m, d.features, d.nfeatures, d.target);
+	for (size_t i = 0; i < nparams; i++)
+		model_add_param(&m, params[i].name, params[i].value);
+	pack_meta(&m, &d, checksum_wait(&sum), opt.search ? &res : NULL);
+	if (opt.report)
+		write_report(f, opt.search ? &res : NULL);
+	m.fitted = f;
+	model_save(stdout, "stdout", &m);
+	model_free(&m);
+	if (opt.search)
+		search_result_free(&res);
+	else
+		free(params);
+	dataset_free(&d);
+	for (size_t i = 0; i < opt.nparams; i++)
+		search_param_free(&opt.params[i]);
+	free(opt.params);
+	return 0;
+}
