@@ -193,13 +193,32 @@ block_grad_hess(struct pass *ps, size_t blk, size_t lo, size_t hi)
 	free(xe);
 }
 
-/* xdᵢ = dᵀxᵢ */
+/*
+ * The full step θ + d in one pass: xdᵢ = dᵀxᵢ (kept for a backtracking line search), and at
+ * zᵢ + xdᵢ the loss and its gradient. Partial layout: [loss, g[p]].
+ */
 static void
-block_xd(struct pass *ps, size_t blk, size_t lo, size_t hi)
+block_try_step(struct pass *ps, size_t blk, size_t lo, size_t hi)
 {
-	(void)blk;
-	for (size_t i = lo; i < hi; i++)
-		ps->pb->xd[i] = row_dot(ps->pb, ps->theta, i);
+	struct problem *pb = ps->pb;
+	size_t nf = pb->nf;
+	double *acc = ps->part + blk * ps->stride, *g = acc + 1, loss = 0;
+
+	memset(acc, 0, ps->stride * sizeof *acc);
+	for (size_t i = lo; i < hi; i++) {
+		const double *xi = pb->x + i * nf;
+		double xd = row_dot(pb, ps->theta, i), z = pb->z[i] + xd, yi = pb->y[i];
+		double c = pb->weight[yi == 1], e = exp(-fabs(z));
+		double s = z >= 0 ? 1 / (1 + e) : e / (1 + e), gz = c * (s - yi);
+
+		pb->xd[i] = xd;
+		loss += c * (log1p(e) + fmax(yi == 1 ? -z : z, 0));
+		for (size_t j = 0; j < nf; j++)
+			g[j] += gz * xi[j];
+		if (pb->intercept)
+			g[nf] += gz;
+	}
+	acc[0] = loss;
 }
 
 /* Σ cᵢ·ℓ(zᵢ + t·xdᵢ) */
@@ -273,12 +292,21 @@ loss_along(struct problem *pb, double t, double *part)
 	return sum;
 }
 
-static void
-compute_xd(struct problem *pb, const double *d)
+/* Loss and gradient (l2 term included) at θ + d; leaves xd for loss_along. */
+static double
+try_step(struct problem *pb, const double *theta, const double *d, double *g, double *part)
 {
-	struct pass ps = {.pb = pb, .block = block_xd, .theta = d, .stride = 0};
+	size_t p = pb->p;
+	double *sum = xreallocarray(NULL, 1 + p, sizeof *sum), loss;
+	struct pass ps = {
+	        .pb = pb, .block = block_try_step, .theta = d, .part = part, .stride = 1 + p};
 
-	pass_run(&ps, NULL);
+	pass_run(&ps, sum);
+	loss = sum[0];
+	for (size_t j = 0; j < p; j++)
+		g[j] = sum[1 + j] + (pb->pen[j] ? pb->l2 * (theta[j] + d[j]) : 0);
+	free(sum);
+	return loss;
 }
 
 /* Cholesky factor of A + μI in L (lower, p × p): 0, or -1 when not positive definite. */
@@ -413,23 +441,18 @@ solve(struct problem *pb, const struct logreg_config *cfg, double *theta, struct
 	double *L = xcalloc(p * p, sizeof *L), *d = xcalloc(p, sizeof *d);
 	double *Hd = xcalloc(p, sizeof *Hd), *trial = xcalloc(p, sizeof *trial);
 	double *part = xreallocarray(NULL, pb->nblocks, (1 + p + p * p) * sizeof *part);
-	double loss, F, gnorm, gnorm0 = 0, known_loss = NAN;
+	double *gnew = xcalloc(p, sizeof *gnew), loss, F, gnorm, gnorm0;
 	int polished = 0;
 	long it;
 
 	memset(theta, 0, p * sizeof *theta);
 	fit->converged = 0;
+	loss = grad_hess(pb, theta, 1, g, H, part);
+	F = loss + penalty_value(pb, theta);
+	gnorm = gnorm0 = subgrad_norm(pb, theta, g);
 	for (it = 0;; it++) {
-		double delta = 0, t = 1, Fnew = 0;
+		double delta = 0, t = 1, Fnew, loss1;
 
-		/* the loss at θ is known when θ came from the line search */
-		loss = grad_hess(pb, theta, isnan(known_loss), g, H, part);
-		if (!isnan(known_loss))
-			loss = known_loss;
-		F = loss + penalty_value(pb, theta);
-		gnorm = subgrad_norm(pb, theta, g);
-		if (it == 0)
-			gnorm0 = gnorm;
 		if (gnorm <= cfg->tol * gnorm0 || gnorm == 0) {
 			fit->converged = 1;
 			break;
@@ -451,7 +474,10 @@ solve(struct problem *pb, const struct logreg_config *cfg, double *theta, struct
 			fit->converged = 1;
 			break;
 		}
-		known_loss = NAN;
+		for (size_t j = 0; j < p; j++)
+			trial[j] = theta[j] + d[j];
+		loss1 = try_step(pb, theta, d, gnew, part);
+		Fnew = loss1 + penalty_value(pb, trial);
 		if (-delta <= 1e-13 * fabs(F)) {
 			/*
 			 * The predicted decrease is below the rounding error of F, so the line
@@ -459,25 +485,39 @@ solve(struct problem *pb, const struct logreg_config *cfg, double *theta, struct
 			 * model is exact at this distance.
 			 */
 			polished = 1;
-			for (size_t j = 0; j < p; j++)
-				theta[j] += d[j];
-			continue;
-		}
-		compute_xd(pb, d);
-		for (int ls = 0; ls < 60; ls++, t /= 2) {
-			for (size_t j = 0; j < p; j++)
-				trial[j] = theta[j] + t * d[j];
-			known_loss = loss_along(pb, t, part);
-			Fnew = known_loss + penalty_value(pb, trial);
-			if (Fnew <= F + 1e-4 * t * delta)
+			Fnew = F;
+		} else if (!(Fnew <= F + 1e-4 * delta)) {
+			for (t = 0.5; t > 1e-18; t /= 2) {
+				for (size_t j = 0; j < p; j++)
+					trial[j] = theta[j] + t * d[j];
+				loss1 = loss_along(pb, t, part);
+				Fnew = loss1 + penalty_value(pb, trial);
+				if (Fnew <= F + 1e-4 * t * delta)
+					break;
+			}
+			if (!(Fnew <= F + 1e-4 * t * delta)) {
+				fit->converged =
+				        gnorm <= 1e-6 * gnorm0; /* stalled at rounding level */
 				break;
-		}
-		if (!(Fnew <= F + 1e-4 * t * delta)) {
-			known_loss = NAN;
-			fit->converged = gnorm <= 1e-6 * gnorm0; /* stalled at rounding level */
-			break;
+			}
 		}
 		memcpy(theta, trial, p * sizeof *theta);
+		if (t == 1) {
+			/* the gradient at the new point is known: stop without a Hessian if done */
+			gnorm = subgrad_norm(pb, theta, gnew);
+			F = loss1 + penalty_value(pb, theta);
+			if (gnorm <= cfg->tol * gnorm0) {
+				memcpy(g, gnew, p * sizeof *g);
+				it++;
+				fit->converged = 1;
+				break;
+			}
+		}
+		loss = grad_hess(pb, theta, t != 1 || polished, g, H, part);
+		if (t == 1 && !polished)
+			loss = loss1;
+		F = loss + penalty_value(pb, theta);
+		gnorm = subgrad_norm(pb, theta, g);
 	}
 	fit->iterations = it;
 	fit->objective = F;
@@ -488,6 +528,7 @@ solve(struct problem *pb, const struct logreg_config *cfg, double *theta, struct
 	free(d);
 	free(Hd);
 	free(trial);
+	free(gnew);
 	free(part);
 }
 

@@ -1,6 +1,7 @@
 /* fit-logreg: fit a logistic regression (optionally after a random search) and write the model. */
 #include <getopt.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -202,12 +203,47 @@ fit(const struct dataset *d, const struct model_param *params, size_t n)
 	return f;
 }
 
+/* The data's checksum, computed beside the fit when there are threads to spare. */
+struct checksum {
+	const struct dataset *d;
+	char hex[65];
+	pthread_t tid;
+	int threaded;
+};
+
+static void *
+checksum_run(void *arg)
+{
+	struct checksum *c = arg;
+
+	dataset_sha256(c->d, c->hex);
+	return NULL;
+}
+
 static void
-pack_meta(struct model *m, const struct dataset *d, const struct search_result *res)
+checksum_start(struct checksum *c, const struct dataset *d)
+{
+	c->d = d;
+	c->threaded = opt.threads > 1 && pthread_create(&c->tid, NULL, checksum_run, c) == 0;
+}
+
+static const char *
+checksum_wait(struct checksum *c)
+{
+	if (c->threaded)
+		pthread_join(c->tid, NULL);
+	else
+		checksum_run(c);
+	return c->hex;
+}
+
+static void
+pack_meta(struct model *m, const struct dataset *d, const char *sha,
+          const struct search_result *res)
 {
 	msgpack_sbuffer sb;
 	msgpack_packer pk;
-	char sha[65], when[32];
+	char when[32];
 	const char *sde = getenv("SOURCE_DATE_EPOCH");
 	int stamp = !opt.no_timestamp && !(sde && *sde);
 	time_t t = time(NULL);
@@ -222,7 +258,6 @@ pack_meta(struct model *m, const struct dataset *d, const struct search_result *
 		mp_pack_str(&pk, "created");
 		mp_pack_str(&pk, when);
 	}
-	dataset_sha256(d, sha);
 	mp_pack_str(&pk, "data_sha256");
 	mp_pack_str(&pk, sha);
 	mp_pack_str(&pk, "rows");
@@ -273,6 +308,7 @@ main(int argc, char **argv)
 	struct model_param *params;
 	struct logreg_fit *f;
 	struct model m;
+	struct checksum sum;
 	size_t nparams;
 	const char *name;
 	char err[1024];
@@ -284,6 +320,7 @@ main(int argc, char **argv)
 	in = open_input(optind < argc ? argv[optind] : NULL, &name);
 	if (dataset_read(in, name, DATASET_ROWS, &d, err, sizeof err) < 0)
 		die("%s", err);
+	checksum_start(&sum, &d);
 	if (opt.search) {
 		run_search(&d, &res);
 		params = res.cands[res.best].params;
@@ -296,7 +333,7 @@ main(int argc, char **argv)
 	model_set_features(&m, d.features, d.nfeatures, d.target);
 	for (size_t i = 0; i < nparams; i++)
 		model_add_param(&m, params[i].name, params[i].value);
-	pack_meta(&m, &d, opt.search ? &res : NULL);
+	pack_meta(&m, &d, checksum_wait(&sum), opt.search ? &res : NULL);
 	if (opt.report)
 		write_report(f, opt.search ? &res : NULL);
 	m.fitted = f;
