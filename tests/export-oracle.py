@@ -27,7 +27,7 @@ def sklearn(pkl, model, x_csv, probs):
 
     m = joblib.load(pkl)
     assert type(m) is LogisticRegression, type(m)
-    X = pd.read_csv(x_csv)
+    X = pd.read_csv(x_csv, float_precision="round_trip")
     named = hasattr(m, "feature_names_in_")
     ref = LogisticRegression().fit(X if named else X.to_numpy(), np.arange(len(X)) % 2)
     ours, theirs = vars(m), vars(ref)
@@ -68,7 +68,7 @@ def xgboost(path, x_csv, probs):
     import xgboost as xgb
 
     b = xgb.Booster(model_file=path)
-    X = pd.read_csv(x_csv)
+    X = pd.read_csv(x_csv, float_precision="round_trip")
     names = b.feature_names
     d = xgb.DMatrix(X[names] if names else X.to_numpy(), missing=np.nan)
     got = b.predict(d)

@@ -37,8 +37,13 @@ drop_column() {
 		{ out = ""; for (j = 1; j <= NF; j++) if (j != drop) out = out (out == "" ? "" : ",") $j; print out }' "$1"
 }
 
-# fit_csv CSV TARGET [fit-logreg args...]: fit on CSV (TARGET the target, the rest features)
-# and write m.model, the features alone as x.csv and pipeml's P(y = 1) of them as probs.
+# rows CSV: the data rows of CSV as model_tool reads them (spaces, an empty cell as nan).
+rows() {
+	tail -n +2 "$1" | awk -F, '{ for (j = 1; j <= NF; j++) if ($j == "") $j = "nan"; $1 = $1; print }'
+}
+
+# fit_csv CSV TARGET FIT-TOOL [args...]: fit on CSV (TARGET the target, the rest features)
+# and write m.model, the features alone as x.csv and pipeml's predictions for them as probs.
 fit_csv() {
 	local csv="$1" target="$2" roles=() col
 	shift 2
@@ -46,14 +51,14 @@ fit_csv() {
 	for col in "${cols[@]}"; do
 		if [ "$col" = "$target" ]; then roles+=(-r "$col=target"); else roles+=(-r "$col=feature"); fi
 	done
-	from-csv "${roles[@]}" "$csv" | fit-logreg "$@" >m.model
+	from-csv "${roles[@]}" "$csv" | "$@" >m.model
 	drop_column "$csv" "$target" >x.csv
-	tail -n +2 x.csv | tr , ' ' | "$PIPEML_UNIT/model_tool" predict m.model >probs
+	rows x.csv | "$PIPEML_UNIT/model_tool" predict m.model >probs
 }
 
 @test "export sklearn: joblib loads a LogisticRegression that predicts as pipeml (1e-12)" {
 	logistic_csv 400 age,income,visits,score 1 >d.csv
-	fit_csv d.csv y --param C=0.5
+	fit_csv d.csv y fit-logreg --param C=0.5
 	pipeml export --format sklearn m.model >m.pkl
 	run_split "$PY" "$ORACLE" sklearn m.pkl m.model x.csv probs
 	assert_success
@@ -71,7 +76,7 @@ fit_csv() {
 
 @test "export sklearn: the model's params become the constructor parameters" {
 	logistic_csv 300 a,b,c 2 >d.csv
-	fit_csv d.csv y --param penalty=elasticnet --param solver=saga --param l1_ratio=0.25 \
+	fit_csv d.csv y fit-logreg --param penalty=elasticnet --param solver=saga --param l1_ratio=0.25 \
 		--param C=2 --param class_weight=balanced --param max_iter=50 --param tol=1e-6
 	pipeml export -f sklearn m.model >m.pkl
 	run "$PY" "$ORACLE" sklearn m.pkl m.model x.csv probs
@@ -83,7 +88,7 @@ fit_csv() {
 	assert_line "class_weight='balanced'"
 	assert_line "max_iter=50"
 	assert_line "tol=1e-06"
-	fit_csv d.csv y --param penalty=none --param fit_intercept=false
+	fit_csv d.csv y fit-logreg --param penalty=none --param fit_intercept=false
 	pipeml export -f sklearn m.model >m.pkl
 	run "$PY" "$ORACLE" sklearn m.pkl m.model x.csv probs
 	assert_success
@@ -93,7 +98,7 @@ fit_csv() {
 
 @test "export sklearn: features named x0, x1, ... export without names, like a model fitted on an array" {
 	logistic_csv 300 x0,x1,x2 3 >d.csv
-	fit_csv d.csv y
+	fit_csv d.csv y fit-logreg
 	pipeml export -f sklearn m.model >m.pkl
 	run_split "$PY" "$ORACLE" sklearn m.pkl m.model x.csv probs
 	assert_success
@@ -104,7 +109,7 @@ fit_csv() {
 	assert_success
 	assert_line --index 0 "names"
 	logistic_csv 300 p,q 4 >d.csv
-	fit_csv d.csv y
+	fit_csv d.csv y fit-logreg
 	pipeml export -f sklearn --no-feature-names m.model >m.pkl
 	run "$PY" "$ORACLE" sklearn m.pkl m.model x.csv probs
 	assert_success
@@ -114,7 +119,7 @@ fit_csv() {
 @test "export sklearn: a model fitted on synth data through from-csv" {
 	synth -n 600 --seed 7 --features 3 >s.csv
 	"$PY" -c 'import pandas as pd; pd.read_csv("s.csv")[["lead_indicator", "x1", "x2", "x3"]].dropna().to_csv("d.csv", index=False)'
-	fit_csv d.csv lead_indicator
+	fit_csv d.csv lead_indicator fit-logreg
 	pipeml export -f sklearn m.model >m.pkl
 	run "$PY" "$ORACLE" sklearn m.pkl m.model x.csv probs
 	assert_success
@@ -125,9 +130,9 @@ fit_csv() {
 	local raw
 	raw="$(raw_data)" || skip "raw_data.csv not available"
 	"$PY" "$PREP" "$raw" train.csv test.csv 2>/dev/null
-	fit_csv train.csv lead_indicator
+	fit_csv train.csv lead_indicator fit-logreg
 	drop_column test.csv lead_indicator >x.csv
-	tail -n +2 x.csv | tr , ' ' | "$PIPEML_UNIT/model_tool" predict m.model >probs
+	rows x.csv | "$PIPEML_UNIT/model_tool" predict m.model >probs
 	pipeml export -f sklearn --output model.pkl m.model
 	run "$PY" "$ORACLE" sklearn model.pkl m.model x.csv probs
 	assert_success
@@ -139,7 +144,7 @@ fit_csv() {
 	[ -f "$DATA_CACHE/validator/X_test.csv" ] || skip "no \$DATA_CACHE/validator/X_test.csv"
 	raw="$(raw_data)" || skip "raw_data.csv not available"
 	"$PY" "$PREP" "$raw" train.csv test.csv 2>/dev/null
-	fit_csv train.csv lead_indicator
+	fit_csv train.csv lead_indicator fit-logreg
 	mkdir model
 	pipeml export -f sklearn --output model/model.pkl m.model
 	run_split "$PY" -W error - "$DATA_CACHE/validator" <<'EOF'
@@ -164,7 +169,7 @@ EOF
 
 @test "export sklearn: the pickle is deterministic and its doubles are exact" {
 	logistic_csv 200 a,b 5 >d.csv
-	fit_csv d.csv y --param C=0.1
+	fit_csv d.csv y fit-logreg --param C=0.1
 	pipeml export -f sklearn m.model >one.pkl
 	pipeml export -f sklearn <m.model >two.pkl
 	cmp one.pkl two.pkl
@@ -179,7 +184,7 @@ print(ops[0], ops[-1], ops.count("BINFLOAT"), "BINPUT" in ops)'
 
 @test "export --output writes the file atomically and nothing on stdout" {
 	logistic_csv 100 a,b 6 >d.csv
-	fit_csv d.csv y
+	fit_csv d.csv y fit-logreg
 	run_split pipeml export -f sklearn --output out.pkl m.model
 	assert_success
 	assert_output ""
@@ -194,7 +199,7 @@ print(ops[0], ops[-1], ops.count("BINFLOAT"), "BINPUT" in ops)'
 
 @test "export: a model of the wrong kind for the format is an error" {
 	logistic_csv 100 a,b 6 >d.csv
-	fit_csv d.csv y
+	fit_csv d.csv y fit-logreg
 	run_split pipeml export --format xgboost-json --output m.json m.model
 	assert_failure 1
 	assert_output ""
@@ -204,7 +209,7 @@ print(ops[0], ops[-1], ops.count("BINFLOAT"), "BINPUT" in ops)'
 
 @test "export: a corrupt model is an error naming the file, and no output is left" {
 	logistic_csv 100 a,b 6 >d.csv
-	fit_csv d.csv y
+	fit_csv d.csv y fit-logreg
 	head -c 60 m.model >trunc.model
 	run_split pipeml export -f sklearn --output out.pkl trunc.model
 	assert_failure 1

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gbt.h"
 #include "logreg.h"
 #include "model.h"
 #include "util.h"
@@ -363,12 +364,190 @@ write_sklearn(FILE *fp, const struct model *m, const char *name)
 	pk_op(fp, '.'); /* STOP */
 }
 
+/* A JSON string: UTF-8 as it is, quotes, backslashes and control characters escaped. */
+static void
+json_str(FILE *fp, const char *s)
+{
+	putc('"', fp);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			fprintf(fp, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(fp, "\\u%04x", c);
+		else
+			putc(c, fp);
+	}
+	putc('"', fp);
+}
+
+/*
+ * A float32 as a JSON number that reads back as the same float32 (9 significant digits),
+ * always with a fraction or an exponent: XGBoost's reader takes "1" for an integer, which
+ * its float fields refuse. Non-finite values (never a threshold or a leaf: gbt_unpack
+ * refuses those) are written as 0.
+ */
+static void
+json_f32(FILE *fp, float x)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof buf, "%.9g", isfinite(x) ? (double)x : 0.0);
+	if (!strpbrk(buf, ".e"))
+		strcat(buf, ".0");
+	fputs(buf, fp);
+}
+
+/* A float32 as the text XGBoost keeps in its *_param maps. */
+static void
+json_param_f32(FILE *fp, const char *key, double x)
+{
+	fprintf(fp, "\"%s\":\"%.9g\"", key, (double)(float)x);
+}
+
+static void
+json_ints(FILE *fp, const char *key, const int32_t *v, size_t n)
+{
+	fprintf(fp, "\"%s\":[", key);
+	for (size_t i = 0; i < n; i++)
+		fprintf(fp, "%s%ld", i ? "," : "", (long)v[i]);
+	fputs("],", fp);
+}
+
+static void
+json_floats(FILE *fp, const char *key, const float *v, size_t n)
+{
+	fprintf(fp, "\"%s\":[", key);
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			putc(',', fp);
+		json_f32(fp, v[i]);
+	}
+	fputs("],", fp);
+}
+
+/*
+ * One tree in XGBoost 1.7's layout, which is gbt's: node 0 the root, a leaf with children
+ * -1 and its value as split_condition; an inner node sends x left when (float)x <
+ * split_condition, exactly gbt's test on the same float32 threshold, so every value is
+ * routed alike; missing values go left when default_left.
+ */
+static void
+xgb_tree(FILE *fp, const struct gbt_tree *t, size_t id, size_t nfeatures)
+{
+	int32_t *parents = xreallocarray(NULL, t->nnodes, sizeof *parents);
+	int32_t *index = xreallocarray(NULL, t->nnodes, sizeof *index);
+	float *cond = xreallocarray(NULL, t->nnodes, sizeof *cond);
+
+	parents[0] = INT32_MAX; /* XGBoost's "no parent" */
+	for (size_t k = 0; k < t->nnodes; k++) {
+		int leaf = t->left[k] < 0;
+
+		if (!leaf)
+			parents[t->left[k]] = parents[t->right[k]] = (int32_t)k;
+		index[k] = leaf ? 0 : t->feature[k];
+		cond[k] = leaf ? t->value[k] : t->threshold[k];
+	}
+	fprintf(fp,
+	        "{\"id\":%zu,\"tree_param\":{\"num_nodes\":\"%zu\",\"num_feature\":\"%zu\","
+	        "\"num_deleted\":\"0\",\"size_leaf_vector\":\"0\"},",
+	        id, t->nnodes, nfeatures);
+	json_ints(fp, "left_children", t->left, t->nnodes);
+	json_ints(fp, "right_children", t->right, t->nnodes);
+	json_ints(fp, "parents", parents, t->nnodes);
+	json_ints(fp, "split_indices", index, t->nnodes);
+	json_floats(fp, "split_conditions", cond, t->nnodes);
+	fputs("\"default_left\":[", fp);
+	for (size_t k = 0; k < t->nnodes; k++)
+		fprintf(fp, "%s%d", k ? "," : "", t->left[k] >= 0 && t->default_left[k]);
+	fputs("],\"split_type\":[", fp);
+	for (size_t k = 0; k < t->nnodes; k++)
+		fprintf(fp, "%s0", k ? "," : "");
+	fputs("],", fp);
+	json_floats(fp, "base_weights", t->value, t->nnodes);
+	json_floats(fp, "loss_changes", t->gain, t->nnodes);
+	json_floats(fp, "sum_hessian", t->cover, t->nnodes);
+	fputs("\"categories\":[],\"categories_nodes\":[],\"categories_segments\":[],"
+	      "\"categories_sizes\":[]}",
+	      fp);
+	free(parents);
+	free(index);
+	free(cond);
+}
+
+/* XGBoost refuses these characters in a feature name (DMatrix.feature_names). */
+static void
+check_xgb_names(const struct model *m, const char *name)
+{
+	for (size_t j = 0; j < m->nfeatures; j++)
+		if (strpbrk(m->features[j], "[]<"))
+			die("%s: feature %zu: XGBoost does not allow [, ] or < in a feature name "
+			    "(export with --no-feature-names)",
+			    name, j + 1);
+}
+
+/* The objective and scale_pos_weight (a model param; it does not change predictions). */
+static void
+xgb_objective(FILE *fp, const struct model *m, const struct gbt_model *g)
+{
+	const char *spw = model_param(m, "scale_pos_weight");
+	double w = 1;
+
+	if (spw && parse_f64(spw, strlen(spw), &w) < 0)
+		w = 1;
+	fprintf(fp, "\"objective\":{\"name\":\"%s\",\"reg_loss_param\":{",
+	        gbt_objective_name(g->objective));
+	json_param_f32(fp, "scale_pos_weight", w);
+	fputs("}}", fp);
+}
+
+/*
+ * The learner. base_score is what gbt keeps: a probability for the logistic objectives
+ * (XGBoost 1.7 turns it into the base margin log(p / (1 − p)) as gbt does), the base margin
+ * itself for reg:squarederror; boost_from_average 0 says it is not to be estimated again.
+ */
 static void
 write_xgboost_json(FILE *fp, const struct model *m, const char *name)
 {
-	(void)fp;
-	die("%s: a %s model cannot be exported as xgboost-json (it takes a gbt model)", name,
-	    m->kind);
+	const struct gbt_model *g = m->fitted;
+	int names = want_names(m);
+
+	if (strcmp(m->kind, "gbt") != 0)
+		die("%s: a %s model cannot be exported as xgboost-json (it takes a gbt model)",
+		    name, m->kind);
+	for (size_t j = 0; j < m->nfeatures; j++)
+		if (!valid_utf8(m->features[j]))
+			die("%s: feature %zu: the name is not valid UTF-8", name, j + 1);
+	if (names)
+		check_xgb_names(m, name);
+	fputs("{\"version\":[1,7,4],\"learner\":{\"attributes\":{},\"feature_names\":[", fp);
+	for (size_t j = 0; names && j < m->nfeatures; j++) {
+		if (j)
+			putc(',', fp);
+		json_str(fp, m->features[j]);
+	}
+	fputs("],\"feature_types\":[],\"learner_model_param\":{", fp);
+	json_param_f32(fp, "base_score", g->base_score);
+	fprintf(fp,
+	        ",\"boost_from_average\":\"0\",\"num_class\":\"0\",\"num_feature\":\"%zu\","
+	        "\"num_target\":\"1\"},",
+	        m->nfeatures);
+	xgb_objective(fp, m, g);
+	fprintf(fp,
+	        ",\"gradient_booster\":{\"name\":\"gbtree\",\"model\":{\"gbtree_model_param\":{"
+	        "\"num_trees\":\"%zu\",\"num_parallel_tree\":\"%zu\",\"size_leaf_vector\":\"0\"},"
+	        "\"tree_info\":[",
+	        g->ntrees, g->num_parallel_tree);
+	for (size_t k = 0; k < g->ntrees; k++)
+		fprintf(fp, "%s0", k ? "," : "");
+	fputs("],\"trees\":[", fp);
+	for (size_t k = 0; k < g->ntrees; k++) {
+		if (k)
+			putc(',', fp);
+		xgb_tree(fp, &g->trees[k], k, m->nfeatures);
+	}
+	fputs("]}}}}\n", fp);
 }
 
 static void
