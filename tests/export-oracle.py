@@ -9,7 +9,8 @@ usage: export-oracle.py sklearn PKL MODEL X_CSV PROBS
          Prints "names" or "no names", then get_params() as name=value lines.
        export-oracle.py xgboost JSON X_CSV PROBS
          xgboost.Booster(model_file=JSON) predicts the rows of X_CSV (empty cells missing)
-         equal to PROBS to 1e-6. Prints the number of trees.
+         equal to PROBS to 1e-6 (a DataFrame with the feature names when the model has
+         them, else an array). Prints "N trees, names a,b,..." or "N trees, no names".
 """
 import sys
 import warnings
@@ -75,7 +76,7 @@ def xgboost(path, x_csv, probs):
     want = np.loadtxt(probs, ndmin=1)
     err = np.max(np.abs(got - want))
     assert err <= 1e-6, f"predictions differ from pipeml's by {err}"
-    print(len(b.get_dump()), "trees")
+    print(f"{len(b.get_dump())} trees,", f"names {','.join(names)}" if names else "no names")
 
 
 if __name__ == "__main__":

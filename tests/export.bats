@@ -34,7 +34,7 @@ EOF
 # drop_column CSV NAME: CSV (no quoted fields) without the column NAME.
 drop_column() {
 	awk -F, -v name="$2" 'NR == 1 { for (j = 1; j <= NF; j++) if ($j == name) drop = j }
-		{ out = ""; for (j = 1; j <= NF; j++) if (j != drop) out = out (out == "" ? "" : ",") $j; print out }' "$1"
+		{ out = ""; sep = ""; for (j = 1; j <= NF; j++) if (j != drop) { out = out sep $j; sep = "," } print out }' "$1"
 }
 
 # rows CSV: the data rows of CSV as model_tool reads them (spaces, an empty cell as nan).
@@ -182,6 +182,128 @@ print(ops[0], ops[-1], ops.count("BINFLOAT"), "BINPUT" in ops)'
 	assert_output "PROTO STOP 7 False"
 }
 
+# missing_csv N NAMES SEED: logistic_csv with about 10% of the feature cells empty (missing).
+missing_csv() {
+	logistic_csv "$@" | awk -F, -v OFS=, -v seed="$3" 'BEGIN { srand(seed) }
+		NR > 1 { for (j = 2; j <= NF; j++) if (rand() < 0.1) $j = "" } { print }'
+}
+
+@test "export xgboost-json: boosted trees with missing values predict as pipeml in XGBoost (1e-6)" {
+	missing_csv 500 a,b,c,d 11 >d.csv
+	fit_csv d.csv y fit-gbt -j 1 --param n_estimators=30 --param max_depth=4
+	pipeml export --format xgboost-json m.model >m.json
+	run_split "$PY" "$ORACLE" xgboost m.json x.csv probs
+	assert_success
+	[ -z "$stderr" ]
+	assert_output "30 trees, names a,b,c,d"
+}
+
+@test "export xgboost-json: values at and around each float32 threshold are routed as pipeml routes them" {
+	missing_csv 400 a,b,c 12 >d.csv
+	fit_csv d.csv y fit-gbt -j 1 --param n_estimators=10 --param max_depth=3
+	pipeml export -f xgboost-json m.model >m.json
+	# for each split (feature j, threshold t): t, the doubles beside t, the float32 below t,
+	# the midpoint between the two (float32 rounding ties to even) and the doubles beside it
+	"$PY" - m.json >edge.csv <<'PY'
+import json, sys
+import numpy as np
+with open(sys.argv[1]) as f:
+    trees = json.load(f)["learner"]["gradient_booster"]["model"]["trees"]
+print("a,b,c")
+for t in trees:
+    for k, left in enumerate(t["left_children"]):
+        if left < 0:
+            continue
+        j, th = t["split_indices"][k], np.float32(t["split_conditions"][k])
+        below = np.nextafter(th, np.float32(-np.inf))
+        mid = (float(th) + float(below)) / 2
+        for v in (float(th), np.nextafter(float(th), -1e300), np.nextafter(float(th), 1e300),
+                  float(below), mid, np.nextafter(mid, -1e300), np.nextafter(mid, 1e300)):
+            row = ["", "", ""]
+            row[j] = repr(float(v))
+            print(",".join(row))
+PY
+	rows edge.csv | "$PIPEML_UNIT/model_tool" predict m.model >edge.probs
+	run "$PY" "$ORACLE" xgboost m.json edge.csv edge.probs
+	assert_success
+	assert_output "10 trees, names a,b,c"
+	[ "$(wc -l <edge.csv)" -gt 100 ]
+}
+
+@test "export xgboost-json: base_score with reg:logistic and reg:squarederror" {
+	missing_csv 300 a,b 13 >d.csv
+	fit_csv d.csv y fit-gbt -j 1 --param n_estimators=8 --param objective=reg:logistic \
+		--param base_score=0.3
+	pipeml export -f xgboost-json m.model >m.json
+	run "$PY" "$ORACLE" xgboost m.json x.csv probs
+	assert_success
+	grep -q '"base_score":"0.300000012"' m.json
+	grep -q '"name":"reg:logistic"' m.json
+	fit_csv d.csv y fit-gbt -j 1 --param n_estimators=8 --param objective=reg:squarederror \
+		--param base_score=0.2
+	pipeml export -f xgboost-json m.model >m.json
+	run "$PY" "$ORACLE" xgboost m.json x.csv probs
+	assert_success
+	grep -q '"name":"reg:squarederror"' m.json
+}
+
+@test "export xgboost-json: a random forest keeps num_parallel_tree" {
+	missing_csv 300 a,b,c 14 >d.csv
+	fit_csv d.csv y fit-gbt -j 1 --forest --param num_parallel_tree=6 --param n_estimators=2 \
+		--param max_depth=3
+	pipeml export -f xgboost-json m.model >m.json
+	run "$PY" "$ORACLE" xgboost m.json x.csv probs
+	assert_success
+	assert_output "12 trees, names a,b,c"
+	grep -q '"num_trees":"12","num_parallel_tree":"6"' m.json
+}
+
+@test "export xgboost-json: features x0, x1, ... export without names; XGBoost then predicts arrays" {
+	missing_csv 300 x0,x1,x2 15 >d.csv
+	fit_csv d.csv y fit-gbt -j 1 --param n_estimators=5
+	pipeml export -f xgboost-json m.model >m.json
+	run "$PY" "$ORACLE" xgboost m.json x.csv probs
+	assert_success
+	assert_output "5 trees, no names"
+	pipeml export -f xgboost-json --feature-names m.model >m.json
+	run "$PY" "$ORACLE" xgboost m.json x.csv probs
+	assert_success
+	assert_output "5 trees, names x0,x1,x2"
+}
+
+@test "export xgboost-json: models fitted on raw_data.csv's split and on synth data" {
+	local raw
+	raw="$(raw_data)" || skip "raw_data.csv not available"
+	"$PY" "$PREP" "$raw" train.csv test.csv 2>/dev/null
+	fit_csv train.csv lead_indicator fit-gbt -j 1 --param n_estimators=20 --param max_depth=4
+	drop_column test.csv lead_indicator >x.csv
+	rows x.csv | "$PIPEML_UNIT/model_tool" predict m.model >probs
+	pipeml export -f xgboost-json --output m.json m.model
+	run "$PY" "$ORACLE" xgboost m.json x.csv probs
+	assert_success
+	assert_output --regexp '^20 trees, names purchases,time_spent,n_visits,customer_group_2,'
+	synth -n 600 --seed 7 --features 3 >s.csv
+	"$PY" -c 'import pandas as pd; pd.read_csv("s.csv").dropna(subset=["lead_indicator"])[["lead_indicator", "purchases", "time_spent", "n_visits", "x1", "x2", "x3"]].to_csv("d.csv", index=False)'
+	fit_csv d.csv lead_indicator fit-gbt -j 1 --param n_estimators=20
+	pipeml export -f xgboost-json m.model >m.json
+	run "$PY" "$ORACLE" xgboost m.json x.csv probs
+	assert_success
+	assert_output "20 trees, names purchases,time_spent,n_visits,x1,x2,x3"
+}
+
+@test "export: a feature name XGBoost refuses is an error unless the names are left out" {
+	missing_csv 100 'a[1],b' 16 >d.csv
+	fit_csv d.csv y fit-gbt -j 1 --param n_estimators=2
+	run_split pipeml export -f xgboost-json m.model
+	assert_failure 1
+	assert_output ""
+	assert_equal "$stderr" "export: m.model: feature 1: XGBoost does not allow [, ] or < in a feature name (export with --no-feature-names)"
+	pipeml export -f xgboost-json --no-feature-names m.model >m.json
+	run "$PY" "$ORACLE" xgboost m.json x.csv probs
+	assert_success
+	assert_output "2 trees, no names"
+}
+
 @test "export --output writes the file atomically and nothing on stdout" {
 	logistic_csv 100 a,b 6 >d.csv
 	fit_csv d.csv y fit-logreg
@@ -205,6 +327,12 @@ print(ops[0], ops[-1], ops.count("BINFLOAT"), "BINPUT" in ops)'
 	assert_output ""
 	assert_equal "$stderr" "export: m.model: a logreg model cannot be exported as xgboost-json (it takes a gbt model)"
 	[ ! -e m.json ]
+	fit_csv d.csv y fit-gbt -j 1 --param n_estimators=2
+	run_split pipeml export --format sklearn --output m.pkl m.model
+	assert_failure 1
+	assert_output ""
+	assert_equal "$stderr" "export: m.model: a gbt model cannot be exported as sklearn (it takes a logreg model)"
+	[ ! -e m.pkl ]
 }
 
 @test "export: a corrupt model is an error naming the file, and no output is left" {
