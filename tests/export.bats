@@ -282,6 +282,7 @@ PY
 	run "$PY" "$ORACLE" xgboost m.json x.csv probs
 	assert_success
 	assert_output --regexp '^20 trees, names purchases,time_spent,n_visits,customer_group_2,'
+	grep -q ',1\.0,' m.json # a 0/1 feature's threshold 1, written as a float XGBoost accepts
 	synth -n 600 --seed 7 --features 3 >s.csv
 	"$PY" -c 'import pandas as pd; pd.read_csv("s.csv").dropna(subset=["lead_indicator"])[["lead_indicator", "purchases", "time_spent", "n_visits", "x1", "x2", "x3"]].to_csv("d.csv", index=False)'
 	fit_csv d.csv lead_indicator fit-gbt -j 1 --param n_estimators=20
@@ -335,7 +336,7 @@ PY
 	[ ! -e m.pkl ]
 }
 
-@test "export: a corrupt model is an error naming the file, and no output is left" {
+@test "export: a corrupt model (truncated, not msgpack, a bad tree, missing) is an error naming the file; no output is left" {
 	logistic_csv 100 a,b 6 >d.csv
 	fit_csv d.csv y fit-logreg
 	head -c 60 m.model >trunc.model
@@ -349,6 +350,20 @@ PY
 	assert_failure 1
 	assert_output ""
 	[[ "$stderr" == "export: junk.model: bad model: "* ]]
+	fit_csv d.csv y fit-gbt -j 1 --param n_estimators=2
+	"$PY" -c '
+import msgpack, struct
+with open("m.model", "rb") as f:
+    m = msgpack.unpackb(f.read())
+tree = m["fitted"]["trees"][0]
+tree["left"] = struct.pack("<i", 999) + tree["left"][4:]
+with open("child.model", "wb") as f:
+    f.write(msgpack.packb(m))'
+	run_split pipeml export -f xgboost-json --output out.json child.model
+	assert_failure 1
+	assert_output ""
+	assert_equal "$stderr" "export: child.model: bad model: tree 0, node 0: a child index is out of range"
+	[ ! -e out.json ]
 	run_split pipeml export -f sklearn missing.model
 	assert_failure 1
 	assert_equal "$stderr" "export: missing.model: No such file or directory"
