@@ -310,3 +310,9 @@ open(sys.argv[2], "wb").write(msgpack.packb(m))' "$@"
 	assert_failure 1
 	assert_equal "$stderr" "gbt_predict: $d/c5.gbt: bad model: tree 0: \"value\" is missing or not 7 4-byte values"
 }
+
+@test "common/gbt: parameters, fitting, missing values, threads, pack and unpack" {
+	run "$PIPEML_UNIT/gbt_test"
+	assert_success
+	assert_output --regexp '^[0-9]+ checks, 0 failed$'
+}
