@@ -1929,3 +1929,44 @@ fail:
 	gbt_free(m);
 	return NULL;
 }
+
+/* ---- the model kind ---- */
+
+static int
+kind_unpack(const msgpack_object *fitted, size_t nfeatures, void **out, char *err, size_t errsize)
+{
+	struct gbt_model *m = gbt_unpack(fitted, nfeatures, err, errsize);
+
+	if (!m)
+		return -1;
+	*out = m;
+	return 0;
+}
+
+static void
+kind_pack(msgpack_packer *pk, const void *fitted)
+{
+	gbt_pack(pk, fitted);
+}
+
+static void
+kind_predict(const void *fitted, const double *x, size_t nrows, double *prob)
+{
+	gbt_predict(fitted, x, nrows, prob);
+	for (size_t i = 0; i < nrows; i++)
+		prob[i] = prob[i] < 0 ? 0 : prob[i] > 1 ? 1 : prob[i];
+}
+
+static void
+kind_free(void *fitted)
+{
+	gbt_free(fitted);
+}
+
+const struct model_kind gbt_kind = {
+        .name = "gbt",
+        .unpack = kind_unpack,
+        .pack = kind_pack,
+        .predict = kind_predict,
+        .free = kind_free,
+};

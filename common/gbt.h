@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "model.h"
+
 enum gbt_objective { GBT_BINARY_LOGISTIC, GBT_REG_LOGISTIC, GBT_REG_SQUAREDERROR };
 
 #define GBT_MAX_DEPTH 30
@@ -123,5 +125,11 @@ void gbt_pack(msgpack_packer *pk, const struct gbt_model *m);
  */
 struct gbt_model *gbt_unpack(const msgpack_object *fitted, size_t nfeatures, char *err,
                              size_t errsize);
+
+/*
+ * The "gbt" kind of model.h: unpack and pack as above; predict gives P(y = 1), which for
+ * reg:squarederror is the prediction clamped to [0, 1].
+ */
+extern const struct model_kind gbt_kind;
 
 #endif

@@ -15,45 +15,6 @@
 #define MAX_DEPTH    64
 #define MAX_ELEMENTS ((uint64_t)1 << 26)
 
-/* The gbt kind: common/gbt.h's tree model behind the model_kind table. */
-static int
-gbt_kind_unpack(const msgpack_object *fitted, size_t nfeatures, void **out, char *err,
-                size_t errsize)
-{
-	struct gbt_model *g = gbt_unpack(fitted, nfeatures, err, errsize);
-
-	if (!g)
-		return -1;
-	*out = g;
-	return 0;
-}
-
-static void
-gbt_kind_pack(msgpack_packer *pk, const void *fitted)
-{
-	gbt_pack(pk, fitted);
-}
-
-static void
-gbt_kind_predict(const void *fitted, const double *x, size_t nrows, double *prob)
-{
-	gbt_predict(fitted, x, nrows, prob);
-}
-
-static void
-gbt_kind_free(void *fitted)
-{
-	gbt_free(fitted);
-}
-
-static const struct model_kind gbt_kind = {
-        .name = "gbt",
-        .unpack = gbt_kind_unpack,
-        .pack = gbt_kind_pack,
-        .predict = gbt_kind_predict,
-        .free = gbt_kind_free,
-};
-
 /* Every model kind the suite knows; a new kind adds its table here. */
 static const struct model_kind *const kinds[] = {
         &logreg_kind,

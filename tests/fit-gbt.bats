@@ -175,18 +175,24 @@ within() {
 	local d="$BATS_TEST_TMPDIR"
 	printf 'a,b,y\n1,5,0\n2,4,1\n3,,0\n4,2,1\n5,1,1\n' >"$d/t.csv"
 	to_stream "$d/t.csv" "$d/t.s"
+	fit-gbt --param max_depth=2 --param n_estimators=3 --param min_child_weight=0 \
+		"$d/t.s" >"$d/m.gbt"
 	SOURCE_DATE_EPOCH=86400 fit-gbt --param max_depth=2 --param n_estimators=3 \
-		--param min_child_weight=0 "$d/t.s" >"$d/m.gbt"
+		--param min_child_weight=0 "$d/t.s" >"$d/m2.gbt"
 	run "$PY" -c '
 import msgpack, sys
 m = msgpack.unpackb(open(sys.argv[1], "rb").read())
 print(m["format"], m["version"], m["kind"], m["features"], m["target"])
 print(m["params"]["max_depth"], m["params"]["n_estimators"], m["params"]["objective"])
-print(len(m["fitted"]["trees"]), m["fitted"]["base_score"], m["meta"]["created"], m["meta"]["rows"])' "$d/m.gbt"
+print(len(m["fitted"]["trees"]), m["fitted"]["base_score"], m["meta"]["rows"], m["meta"]["positives"])
+print(len(m["meta"]["created"]), len(m["meta"]["data_sha256"]))
+print("created" in msgpack.unpackb(open(sys.argv[2], "rb").read())["meta"])' "$d/m.gbt" "$d/m2.gbt"
 	assert_success
 	assert_line --index 0 "pipeml-model 1 gbt ['a', 'b'] y"
 	assert_line --index 1 "2 3 binary:logistic"
-	assert_line --index 2 "3 0.5 1970-01-02T00:00:00Z 5"
+	assert_line --index 2 "3 0.5 5 3"
+	assert_line --index 3 "20 64"
+	assert_line --index 4 "False"
 }
 
 @test "fit-gbt rejects a single-class target" {
@@ -277,30 +283,36 @@ open(sys.argv[2], "wb").write(msgpack.packb(m))' "$@"
 	head -c 300 "$d/m.gbt" >"$d/trunc.gbt"
 	run_split "$PREDICT" "$d/trunc.gbt" "$d/t.s"
 	assert_failure 1
-	assert_equal "$stderr" "gbt_predict: $d/trunc.gbt: truncated or malformed model file"
+	[[ "$stderr" == "gbt_predict: $d/trunc.gbt: bad model: truncated: "* ]] || fail "$stderr"
 
 	corrupt "$d/m.gbt" "$d/c1.gbt" 'put("left", 0, 999)'
 	run_split "$PREDICT" "$d/c1.gbt" "$d/t.s"
 	assert_failure 1
-	assert_equal "$stderr" "gbt_predict: $d/c1.gbt: tree 0, node 0: a child index is out of range"
+	assert_equal "$stderr" "gbt_predict: $d/c1.gbt: bad model: tree 0, node 0: a child index is out of range"
 
 	corrupt "$d/m.gbt" "$d/c2.gbt" 'put("feature", 0, 2)'
 	run_split "$PREDICT" "$d/c2.gbt" "$d/t.s"
 	assert_failure 1
-	assert_equal "$stderr" "gbt_predict: $d/c2.gbt: tree 0, node 0: a feature index is beyond the feature count"
+	assert_equal "$stderr" "gbt_predict: $d/c2.gbt: bad model: tree 0, node 0: a feature index is beyond the feature count"
 
 	corrupt "$d/m.gbt" "$d/c3.gbt" 'put("left", 1, 0); put("right", 1, 0)'
 	run_split "$PREDICT" "$d/c3.gbt" "$d/t.s"
 	assert_failure 1
-	assert_equal "$stderr" "gbt_predict: $d/c3.gbt: tree 0, node 1: a child index is out of range"
+	assert_equal "$stderr" "gbt_predict: $d/c3.gbt: bad model: tree 0, node 1: a child index is out of range"
 
 	corrupt "$d/m.gbt" "$d/c4.gbt" 'put("left", 2, 5)'
 	run_split "$PREDICT" "$d/c4.gbt" "$d/t.s"
 	assert_failure 1
-	assert_equal "$stderr" "gbt_predict: $d/c4.gbt: tree 0, node 3: a node has two parents"
+	assert_equal "$stderr" "gbt_predict: $d/c4.gbt: bad model: tree 0, node 3: a node has two parents"
 
 	corrupt "$d/m.gbt" "$d/c5.gbt" 't["value"] = t["value"][:-4]'
 	run_split "$PREDICT" "$d/c5.gbt" "$d/t.s"
 	assert_failure 1
-	assert_equal "$stderr" "gbt_predict: $d/c5.gbt: tree 0: \"value\" is missing or not 7 4-byte values"
+	assert_equal "$stderr" "gbt_predict: $d/c5.gbt: bad model: tree 0: \"value\" is missing or not 7 4-byte values"
+}
+
+@test "common/gbt: parameters, fitting, missing values, threads, pack and unpack" {
+	run "$PIPEML_UNIT/gbt_test"
+	assert_success
+	assert_output --regexp '^[0-9]+ checks, 0 failed$'
 }

@@ -7,7 +7,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dataset.h"
 #include "gbt.h"
+#include "model.h"
 #include "stream.h"
 #include "util.h"
 
@@ -176,19 +178,6 @@ read_table(const char *path, const struct table *want, struct table *t)
 }
 
 static void
-table_free(struct table *t)
-{
-	for (size_t k = 0; k < t->nfeatures; k++) {
-		free(t->features[k]);
-		free(t->x[k]);
-	}
-	free(t->features);
-	free(t->x);
-	free(t->y);
-	free(t->target);
-}
-
-static void
 set_params(struct gbt_params *p)
 {
 	char err[256];
@@ -215,25 +204,44 @@ set_params(struct gbt_params *p)
 		die("%s", err);
 }
 
-/* ---- the model container (pipeml-model(5)); moves to common/model.c with the logreg branch */
-
+/*
+ * The table as a column-major struct dataset (dataset.h), so that the checksum is the one
+ * every fit tool writes. The table's arrays move into it.
+ */
 static void
-pack_str(msgpack_packer *pk, const char *s)
+table_to_dataset(struct table *t, struct dataset *d)
 {
-	msgpack_pack_str(pk, strlen(s));
-	msgpack_pack_str_body(pk, s, strlen(s));
+	memset(d, 0, sizeof *d);
+	d->nrows = t->nrows;
+	d->nfeatures = t->nfeatures;
+	d->layout = DATASET_COLUMNS;
+	d->features = t->features;
+	d->target = t->target;
+	d->y = t->y;
+	d->x = xreallocarray(NULL, t->nrows, t->nfeatures * sizeof *d->x);
+	for (size_t k = 0; k < t->nfeatures; k++) {
+		memcpy(d->x + k * t->nrows, t->x[k], t->nrows * sizeof *d->x);
+		free(t->x[k]);
+	}
+	for (size_t i = 0; i < t->nrows; i++)
+		d->npositive += t->y[i] == 1;
+	free(t->x);
+	memset(t, 0, sizeof *t);
+}
+
+/* Feature columns of a column-major dataset as gbt_data; free(v->x) when done. */
+static void
+gbt_view(const struct dataset *d, struct gbt_data *v)
+{
+	const double **cols = xcalloc(d->nfeatures, sizeof *cols);
+
+	for (size_t k = 0; k < d->nfeatures; k++)
+		cols[k] = d->x + k * d->nrows;
+	*v = (struct gbt_data){d->nrows, d->nfeatures, cols, d->y};
 }
 
 static void
-pack_f64_array(msgpack_packer *pk, const double *v, size_t n)
-{
-	msgpack_pack_array(pk, n);
-	for (size_t i = 0; i < n; i++)
-		msgpack_pack_double(pk, v[i]);
-}
-
-static void
-pack_params(msgpack_packer *pk, const struct gbt_params *p)
+add_params(struct model *mm, const struct gbt_params *p)
 {
 	const struct {
 		const char *name;
@@ -261,120 +269,89 @@ pack_params(msgpack_packer *pk, const struct gbt_params *p)
 	        {"num_parallel_tree", p->num_parallel_tree},
 	        {"early_stopping_rounds", p->early_stopping_rounds},
 	};
-	size_t nr = sizeof reals / sizeof reals[0], ni = sizeof ints / sizeof ints[0];
+	char buf[64];
 
-	msgpack_pack_map(pk, 2 + nr + ni);
-	pack_str(pk, "objective");
-	pack_str(pk, gbt_objective_name(p->objective));
-	pack_str(pk, "seed");
-	msgpack_pack_uint64(pk, p->seed);
-	for (size_t i = 0; i < nr; i++) {
-		pack_str(pk, reals[i].name);
-		msgpack_pack_double(pk, reals[i].value);
+	model_add_param(mm, "objective", gbt_objective_name(p->objective));
+	for (size_t i = 0; i < sizeof reals / sizeof reals[0]; i++) {
+		format_f64(buf, sizeof buf, reals[i].value);
+		model_add_param(mm, reals[i].name, buf);
 	}
-	for (size_t i = 0; i < ni; i++) {
-		pack_str(pk, ints[i].name);
-		msgpack_pack_int64(pk, ints[i].value);
+	for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
+		snprintf(buf, sizeof buf, "%ld", ints[i].value);
+		model_add_param(mm, ints[i].name, buf);
 	}
+	snprintf(buf, sizeof buf, "%llu", (unsigned long long)p->seed);
+	model_add_param(mm, "seed", buf);
 }
 
-/* ISO 8601 UTC of now, or of SOURCE_DATE_EPOCH; NULL with --no-timestamp. */
-static const char *
-created(char *buf, size_t size)
+static void
+pack_f64_array(msgpack_packer *pk, const double *v, size_t n)
 {
+	msgpack_pack_array(pk, n);
+	for (size_t i = 0; i < n; i++)
+		msgpack_pack_double(pk, v[i]);
+}
+
+/*
+ * tool, created (left out with --no-timestamp or SOURCE_DATE_EPOCH), data_sha256, rows,
+ * positives, seed, importance {weight, gain, cover}, validation {rows, best_iteration,
+ * best_score}.
+ */
+static void
+set_meta(struct model *mm, const struct gbt_model *m, const struct dataset *d,
+         const struct dataset *v)
+{
+	double *imp[3];
+	const char *kinds[3] = {"weight", "gain", "cover"};
 	const char *sde = getenv("SOURCE_DATE_EPOCH");
+	int stamp = !opt.no_timestamp && !(sde && *sde);
+	char when[32], sha[65];
 	time_t now = time(NULL);
-	struct tm tm;
-	int64_t v;
-
-	if (opt.no_timestamp)
-		return NULL;
-	if (sde && parse_i64(sde, strlen(sde), &v) == 0)
-		now = (time_t)v;
-	gmtime_r(&now, &tm);
-	strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	return buf;
-}
-
-static void
-pack_meta(msgpack_packer *pk, const struct gbt_model *m, const struct table *t,
-          const struct table *v)
-{
-	double *weight = xcalloc(m->nfeatures, sizeof *weight);
-	double *gain = xcalloc(m->nfeatures, sizeof *gain);
-	double *cover = xcalloc(m->nfeatures, sizeof *cover);
-	char when[32];
-	const char *ts = created(when, sizeof when);
-
-	gbt_importance(m, weight, gain, cover);
-	msgpack_pack_map(pk, 5 + (ts != NULL) + (v != NULL));
-	pack_str(pk, "tool");
-	pack_str(pk, "fit-gbt");
-	pack_str(pk, "version");
-	pack_str(pk, PIPEML_VERSION);
-	if (ts) {
-		pack_str(pk, "created");
-		pack_str(pk, ts);
-	}
-	pack_str(pk, "seed");
-	msgpack_pack_uint64(pk, opt.seed);
-	pack_str(pk, "rows");
-	msgpack_pack_uint64(pk, t->nrows);
-	pack_str(pk, "importance");
-	msgpack_pack_map(pk, 3);
-	pack_str(pk, "weight");
-	pack_f64_array(pk, weight, m->nfeatures);
-	pack_str(pk, "gain");
-	pack_f64_array(pk, gain, m->nfeatures);
-	pack_str(pk, "cover");
-	pack_f64_array(pk, cover, m->nfeatures);
-	if (v) {
-		pack_str(pk, "validation");
-		msgpack_pack_map(pk, 3);
-		pack_str(pk, "rows");
-		msgpack_pack_uint64(pk, v->nrows);
-		pack_str(pk, "best_iteration");
-		msgpack_pack_int64(pk, m->best_iteration);
-		pack_str(pk, "best_score");
-		msgpack_pack_double(pk, m->best_score);
-	}
-	free(weight);
-	free(gain);
-	free(cover);
-}
-
-static int
-write_cb(void *data, const char *buf, size_t len)
-{
-	return fwrite(buf, 1, len, data) == len ? 0 : -1;
-}
-
-static void
-write_model(FILE *fp, const struct gbt_model *m, const struct gbt_params *p, const struct table *t,
-            const struct table *v)
-{
+	msgpack_sbuffer sb;
 	msgpack_packer pk;
 
-	msgpack_packer_init(&pk, fp, write_cb);
-	msgpack_pack_map(&pk, 8);
-	pack_str(&pk, "format");
-	pack_str(&pk, "pipeml-model");
-	pack_str(&pk, "version");
-	msgpack_pack_uint32(&pk, 1);
-	pack_str(&pk, "kind");
-	pack_str(&pk, "gbt");
-	pack_str(&pk, "features");
-	msgpack_pack_array(&pk, t->nfeatures);
-	for (size_t k = 0; k < t->nfeatures; k++)
-		pack_str(&pk, t->features[k]);
-	pack_str(&pk, "target");
-	pack_str(&pk, t->target);
-	pack_str(&pk, "params");
-	pack_params(&pk, p);
-	pack_str(&pk, "fitted");
-	gbt_pack(&pk, m);
-	pack_str(&pk, "meta");
-	pack_meta(&pk, m, t, v);
+	for (int k = 0; k < 3; k++)
+		imp[k] = xcalloc(m->nfeatures, sizeof *imp[k]);
+	gbt_importance(m, imp[0], imp[1], imp[2]);
+	dataset_sha256(d, sha);
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msgpack_pack_map(&pk, 6 + (size_t)stamp + (v != NULL));
+	mp_pack_str(&pk, "tool");
+	mp_pack_str(&pk, "fit-gbt " PIPEML_VERSION);
+	if (stamp) {
+		strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+		mp_pack_str(&pk, "created");
+		mp_pack_str(&pk, when);
+	}
+	mp_pack_str(&pk, "data_sha256");
+	mp_pack_str(&pk, sha);
+	mp_pack_str(&pk, "rows");
+	msgpack_pack_uint64(&pk, d->nrows);
+	mp_pack_str(&pk, "positives");
+	msgpack_pack_uint64(&pk, d->npositive);
+	mp_pack_str(&pk, "seed");
+	msgpack_pack_uint64(&pk, opt.seed);
+	mp_pack_str(&pk, "importance");
+	msgpack_pack_map(&pk, 3);
+	for (int k = 0; k < 3; k++) {
+		mp_pack_str(&pk, kinds[k]);
+		pack_f64_array(&pk, imp[k], m->nfeatures);
+		free(imp[k]);
+	}
+	if (v) {
+		mp_pack_str(&pk, "validation");
+		msgpack_pack_map(&pk, 3);
+		mp_pack_str(&pk, "rows");
+		msgpack_pack_uint64(&pk, v->nrows);
+		mp_pack_str(&pk, "best_iteration");
+		msgpack_pack_int64(&pk, m->best_iteration);
+		mp_pack_str(&pk, "best_score");
+		msgpack_pack_double(&pk, m->best_score);
+	}
+	if (model_set_meta(mm, sb.data, sb.size) < 0)
+		die("internal error: meta is not a map");
+	msgpack_sbuffer_destroy(&sb);
 }
 
 /* ---- the report ---- */
@@ -408,8 +385,8 @@ json_num(FILE *fp, double x)
 }
 
 static void
-write_report(const char *path, const struct gbt_model *m, const struct table *t,
-             const struct table *v)
+write_report(const char *path, const struct gbt_model *m, const struct dataset *t,
+             const struct dataset *v)
 {
 	struct atomic_file af;
 	double *imp[3];
@@ -464,9 +441,12 @@ main(int argc, char **argv)
 	        {"version", no_argument, NULL, 'V'},
 	        {NULL, 0, NULL, 0},
 	};
-	struct table train = {0}, valid = {0};
+	struct table ttrain = {0}, tvalid = {0};
+	struct dataset train, valid;
 	struct gbt_params p;
-	struct gbt_data td, vd;
+	struct gbt_data td = {0}, vd = {0};
+	struct model mm;
+	const char *name;
 	struct gbt_model *m;
 	char err[256];
 	int c;
@@ -517,23 +497,32 @@ main(int argc, char **argv)
 	if (opt.early_stopping && !opt.valid_path)
 		usage_die("--early-stopping needs --valid");
 	set_params(&p);
-	read_table(optind < argc ? argv[optind] : NULL, NULL, &train);
-	td = (struct gbt_data){train.nrows, train.nfeatures, (const double *const *)train.x,
-	                       train.y};
+	read_table(optind < argc ? argv[optind] : NULL, NULL, &ttrain);
+	if (opt.valid_path)
+		read_table(opt.valid_path, &ttrain, &tvalid);
+	name = ttrain.name;
+	table_to_dataset(&ttrain, &train);
+	gbt_view(&train, &td);
 	if (opt.valid_path) {
-		read_table(opt.valid_path, &train, &valid);
-		vd = (struct gbt_data){valid.nrows, valid.nfeatures, (const double *const *)valid.x,
-		                       valid.y};
+		table_to_dataset(&tvalid, &valid);
+		gbt_view(&valid, &vd);
 	}
 	m = gbt_fit(&p, &td, opt.valid_path ? &vd : NULL, err, sizeof err);
 	if (!m)
-		die("%s: %s", train.name, err);
-	write_model(stdout, m, &p, &train, opt.valid_path ? &valid : NULL);
-	fshut(stdout, "stdout");
+		die("%s: %s", name, err);
+	model_init(&mm, &gbt_kind);
+	model_set_features(&mm, train.features, train.nfeatures, train.target);
+	add_params(&mm, &p);
+	set_meta(&mm, m, &train, opt.valid_path ? &valid : NULL);
+	mm.fitted = m;
+	model_save(stdout, "stdout", &mm);
 	if (opt.report_path)
 		write_report(opt.report_path, m, &train, opt.valid_path ? &valid : NULL);
-	gbt_free(m);
-	table_free(&train);
-	table_free(&valid);
+	model_free(&mm);
+	free((void *)td.x);
+	free((void *)vd.x);
+	dataset_free(&train);
+	if (opt.valid_path)
+		dataset_free(&valid);
 	return 0;
 }
