@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gbt.h"
 #include "logreg.h"
 #include "model.h"
 #include "stream.h"
@@ -17,6 +18,7 @@
 /* Every model kind the suite knows; a new kind adds its table here. */
 static const struct model_kind *const kinds[] = {
         &logreg_kind,
+        &gbt_kind,
 };
 
 const struct model_kind *

@@ -1,0 +1,1972 @@
+/*
+ * gbt.c: histogram gradient boosting as XGBoost 1.7 does it with tree_method=hist.
+ *
+ * Training bins every feature once (quantile cuts, one byte per value, row-major; two when a
+ * feature with missing values has all 256 bins, so that one code is left for missing), then
+ * grows each tree depth by depth: a histogram of gradient and hessian sums per node and
+ * bin, the sibling's histogram as parent minus the smaller child, the best split of each
+ * node by scanning the bins both ways (missing values right, then left), and an in-place
+ * stable partition of the node's rows. Work is split into chunks whose boundaries depend
+ * on the data only, and partial sums are added in chunk order, so the result is the same
+ * bit for bit for any number of threads.
+ */
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gbt.h"
+#include "rng.h"
+#include "util.h"
+
+#define RT_EPS     1e-6 /* XGBoost's kRtEps: a split must gain more than this */
+#define CHUNK_ROWS 32768
+#define MAX_CHUNKS 16
+#define PREFETCH   16 /* rows ahead to prefetch when building a histogram */
+
+/* ---- parameters ---- */
+
+void
+gbt_params_default(struct gbt_params *p)
+{
+	memset(p, 0, sizeof *p);
+	p->objective = GBT_BINARY_LOGISTIC;
+	p->n_estimators = 100;
+	p->learning_rate = 0.3;
+	p->max_depth = 6;
+	p->min_child_weight = 1;
+	p->min_split_loss = 0;
+	p->reg_lambda = 1;
+	p->reg_alpha = 0;
+	p->subsample = 1;
+	p->colsample_bytree = 1;
+	p->colsample_bylevel = 1;
+	p->colsample_bynode = 1;
+	p->max_bin = 256;
+	p->num_parallel_tree = 1;
+	p->base_score = 0.5;
+	p->scale_pos_weight = 1;
+	p->seed = 0;
+	p->early_stopping_rounds = 0;
+	p->nthreads = 1;
+}
+
+void
+gbt_params_forest(struct gbt_params *p)
+{
+	gbt_params_default(p);
+	p->num_parallel_tree = 100;
+	p->n_estimators = 1;
+	p->learning_rate = 1;
+	p->subsample = 0.8;
+	p->colsample_bynode = 0.8;
+	p->reg_lambda = 1e-5;
+}
+
+static const char *const objective_names[] = {"binary:logistic", "reg:logistic",
+                                              "reg:squarederror"};
+
+const char *
+gbt_objective_name(enum gbt_objective o)
+{
+	return objective_names[o];
+}
+
+int
+gbt_objective_parse(const char *name, enum gbt_objective *o)
+{
+	for (size_t i = 0; i < sizeof objective_names / sizeof objective_names[0]; i++)
+		if (strcmp(name, objective_names[i]) == 0) {
+			*o = (enum gbt_objective)i;
+			return 0;
+		}
+	return -1;
+}
+
+static int
+param_f64(const char *value, double *out)
+{
+	return parse_f64(value, strlen(value), out) == 0 && isfinite(*out) ? 0 : -1;
+}
+
+static int
+param_long(const char *value, long *out)
+{
+	int64_t v;
+
+	if (parse_i64(value, strlen(value), &v) != 0 || v < 0 || v > 1000000000)
+		return -1;
+	*out = (long)v;
+	return 0;
+}
+
+int
+gbt_params_set(struct gbt_params *p, const char *name, const char *value, char *err, size_t errsize)
+{
+	const struct {
+		const char *name;
+		double *v;
+	} reals[] = {
+	        {"learning_rate", &p->learning_rate},
+	        {"eta", &p->learning_rate},
+	        {"min_child_weight", &p->min_child_weight},
+	        {"min_split_loss", &p->min_split_loss},
+	        {"gamma", &p->min_split_loss},
+	        {"reg_lambda", &p->reg_lambda},
+	        {"lambda", &p->reg_lambda},
+	        {"reg_alpha", &p->reg_alpha},
+	        {"alpha", &p->reg_alpha},
+	        {"subsample", &p->subsample},
+	        {"colsample_bytree", &p->colsample_bytree},
+	        {"colsample_bylevel", &p->colsample_bylevel},
+	        {"colsample_bynode", &p->colsample_bynode},
+	        {"base_score", &p->base_score},
+	        {"scale_pos_weight", &p->scale_pos_weight},
+	};
+	const struct {
+		const char *name;
+		long *v;
+	} longs[] = {
+	        {"n_estimators", &p->n_estimators},
+	        {"max_depth", &p->max_depth},
+	        {"max_bin", &p->max_bin},
+	        {"num_parallel_tree", &p->num_parallel_tree},
+	        {"early_stopping_rounds", &p->early_stopping_rounds},
+	};
+
+	if (strcmp(name, "objective") == 0) {
+		if (gbt_objective_parse(value, &p->objective) != 0) {
+			snprintf(err, errsize,
+			         "objective: '%s' is not binary:logistic, reg:logistic or "
+			         "reg:squarederror",
+			         value);
+			return -1;
+		}
+		return 0;
+	}
+	if (strcmp(name, "seed") == 0 || strcmp(name, "random_state") == 0) {
+		uint64_t v;
+
+		if (parse_u64(value, strlen(value), &v) != 0) {
+			snprintf(err, errsize, "%s: invalid seed '%s'", name, value);
+			return -1;
+		}
+		p->seed = v;
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof reals / sizeof reals[0]; i++)
+		if (strcmp(name, reals[i].name) == 0) {
+			if (param_f64(value, reals[i].v) != 0) {
+				snprintf(err, errsize, "%s: invalid number '%s'", name, value);
+				return -1;
+			}
+			return 0;
+		}
+	for (size_t i = 0; i < sizeof longs / sizeof longs[0]; i++)
+		if (strcmp(name, longs[i].name) == 0) {
+			if (param_long(value, longs[i].v) != 0) {
+				snprintf(err, errsize, "%s: invalid integer '%s'", name, value);
+				return -1;
+			}
+			return 0;
+		}
+	snprintf(err, errsize, "unknown parameter '%s'", name);
+	return -1;
+}
+
+int
+gbt_params_check(const struct gbt_params *p, char *err, size_t errsize)
+{
+	const char *what = NULL;
+
+	if (p->n_estimators < 1)
+		what = "n_estimators must be at least 1";
+	else if (!(p->learning_rate > 0))
+		what = "learning_rate must be > 0";
+	else if (p->max_depth < 1 || p->max_depth > GBT_MAX_DEPTH)
+		what = "max_depth must be in 1..30";
+	else if (!(p->min_child_weight >= 0))
+		what = "min_child_weight must be >= 0";
+	else if (!(p->min_split_loss >= 0))
+		what = "min_split_loss must be >= 0";
+	else if (!(p->reg_lambda >= 0))
+		what = "reg_lambda must be >= 0";
+	else if (!(p->reg_alpha >= 0))
+		what = "reg_alpha must be >= 0";
+	else if (!(p->subsample > 0 && p->subsample <= 1))
+		what = "subsample must be in (0, 1]";
+	else if (!(p->colsample_bytree > 0 && p->colsample_bytree <= 1))
+		what = "colsample_bytree must be in (0, 1]";
+	else if (!(p->colsample_bylevel > 0 && p->colsample_bylevel <= 1))
+		what = "colsample_bylevel must be in (0, 1]";
+	else if (!(p->colsample_bynode > 0 && p->colsample_bynode <= 1))
+		what = "colsample_bynode must be in (0, 1]";
+	else if (p->max_bin < 2 || p->max_bin > GBT_MAX_BIN)
+		what = "max_bin must be in 2..256";
+	else if (p->num_parallel_tree < 1 || p->num_parallel_tree > 100000)
+		what = "num_parallel_tree must be in 1..100000";
+	else if (p->objective != GBT_REG_SQUAREDERROR && !(p->base_score > 0 && p->base_score < 1))
+		what = "base_score must be in (0, 1) for a logistic objective";
+	else if (!(p->scale_pos_weight > 0))
+		what = "scale_pos_weight must be > 0";
+	if (what) {
+		snprintf(err, errsize, "%s", what);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- a small thread pool: run fn(ctx, task) for task in [0, ntasks) ---- */
+
+typedef void task_fn(void *ctx, size_t task);
+
+struct pool {
+	int nthreads;
+	pthread_t *threads;
+	pthread_mutex_t mu;
+	pthread_cond_t start, done;
+	unsigned long generation;
+	int running, quit;
+	task_fn *fn;
+	void *ctx;
+	size_t ntasks;
+	atomic_size_t next;
+};
+
+static void
+pool_work(struct pool *pl)
+{
+	size_t t;
+
+	while ((t = atomic_fetch_add(&pl->next, 1)) < pl->ntasks)
+		pl->fn(pl->ctx, t);
+}
+
+static void *
+pool_main(void *arg)
+{
+	struct pool *pl = arg;
+	unsigned long seen = 0;
+
+	for (;;) {
+		pthread_mutex_lock(&pl->mu);
+		while (pl->generation == seen && !pl->quit)
+			pthread_cond_wait(&pl->start, &pl->mu);
+		if (pl->quit) {
+			pthread_mutex_unlock(&pl->mu);
+			return NULL;
+		}
+		seen = pl->generation;
+		pthread_mutex_unlock(&pl->mu);
+		pool_work(pl);
+		pthread_mutex_lock(&pl->mu);
+		if (--pl->running == 0)
+			pthread_cond_signal(&pl->done);
+		pthread_mutex_unlock(&pl->mu);
+	}
+}
+
+static void
+pool_init(struct pool *pl, int nthreads)
+{
+	memset(pl, 0, sizeof *pl);
+	pl->nthreads = nthreads < 1 ? 1 : nthreads;
+	pthread_mutex_init(&pl->mu, NULL);
+	pthread_cond_init(&pl->start, NULL);
+	pthread_cond_init(&pl->done, NULL);
+	pl->threads = xcalloc((size_t)pl->nthreads, sizeof *pl->threads);
+	for (int i = 1; i < pl->nthreads; i++)
+		if (pthread_create(&pl->threads[i], NULL, pool_main, pl) != 0)
+			die("pthread_create:");
+}
+
+static void
+pool_run(struct pool *pl, size_t ntasks, task_fn *fn, void *ctx)
+{
+	if (pl->nthreads == 1 || ntasks < 2) {
+		for (size_t t = 0; t < ntasks; t++)
+			fn(ctx, t);
+		return;
+	}
+	pthread_mutex_lock(&pl->mu);
+	pl->fn = fn;
+	pl->ctx = ctx;
+	pl->ntasks = ntasks;
+	atomic_store(&pl->next, 0);
+	pl->running = pl->nthreads - 1;
+	pl->generation++;
+	pthread_cond_broadcast(&pl->start);
+	pthread_mutex_unlock(&pl->mu);
+	pool_work(pl);
+	pthread_mutex_lock(&pl->mu);
+	while (pl->running > 0)
+		pthread_cond_wait(&pl->done, &pl->mu);
+	pthread_mutex_unlock(&pl->mu);
+}
+
+static void
+pool_free(struct pool *pl)
+{
+	pthread_mutex_lock(&pl->mu);
+	pl->quit = 1;
+	pthread_cond_broadcast(&pl->start);
+	pthread_mutex_unlock(&pl->mu);
+	for (int i = 1; i < pl->nthreads; i++)
+		pthread_join(pl->threads[i], NULL);
+	free(pl->threads);
+	pthread_mutex_destroy(&pl->mu);
+	pthread_cond_destroy(&pl->start);
+	pthread_cond_destroy(&pl->done);
+}
+
+/* ---- quantile bins ---- */
+
+/* Map a float to an unsigned key with the same order, for radix sorting. */
+static uint32_t
+float_key(float f)
+{
+	uint32_t u;
+
+	memcpy(&u, &f, sizeof u);
+	return (u & 0x80000000u) ? ~u : u | 0x80000000u;
+}
+
+static float
+key_float(uint32_t u)
+{
+	float f;
+
+	u = (u & 0x80000000u) ? u & 0x7fffffffu : ~u;
+	memcpy(&f, &u, sizeof f);
+	return f;
+}
+
+/* LSD radix sort of n keys, 11 bits a pass; tmp has room for n keys. */
+static void
+radix_sort(uint32_t *keys, uint32_t *tmp, size_t n)
+{
+	for (int shift = 0; shift < 32; shift += 11) {
+		size_t count[2048] = {0};
+
+		for (size_t i = 0; i < n; i++)
+			count[(keys[i] >> shift) & 2047]++;
+		for (size_t b = 0, sum = 0; b < 2048; b++) {
+			size_t c = count[b];
+
+			count[b] = sum;
+			sum += c;
+		}
+		for (size_t i = 0; i < n; i++)
+			tmp[count[(keys[i] >> shift) & 2047]++] = keys[i];
+		memcpy(keys, tmp, n * sizeof *keys);
+	}
+}
+
+struct binning {
+	const struct gbt_data *d;
+	struct gbt_model *m;
+	long max_bin;
+	uint16_t *missing_code; /* per feature: the bin code of a missing value (nbins) */
+	uint8_t *has_missing;
+	int wide;       /* bins16 rather than bins8 */
+	uint8_t *bins8; /* nrows × nfeatures, for histograms */
+	uint16_t *bins16;
+	uint8_t *cbins8; /* the same, nfeatures × nrows, for partitions */
+	uint16_t *cbins16;
+};
+
+/* An entry of XGBoost's weighted quantile summary (WQSummary): ranks as floats, as there. */
+struct qentry {
+	float rmin, rmax, wmin, value;
+};
+
+/* WQSummary::SetPrune: keep at most maxsize entries, spread evenly over the rank range. */
+static size_t
+prune_summary(const struct qentry *src, size_t n, struct qentry *dst, size_t maxsize)
+{
+	float begin, range;
+	size_t m = maxsize - 1, size = 1, i = 1, lastidx = 0;
+
+	if (n <= maxsize) {
+		memcpy(dst, src, n * sizeof *dst);
+		return n;
+	}
+	begin = src[0].rmax;
+	range = src[n - 1].rmin - src[0].rmax;
+	dst[0] = src[0];
+	for (size_t k = 1; k < m; k++) {
+		float dx2 = 2 * (((float)k * range) / (float)m + begin);
+
+		while (i < n - 1 && dx2 >= src[i + 1].rmax + src[i + 1].rmin)
+			i++;
+		if (i == n - 1)
+			break;
+		if (dx2 < (src[i].rmin + src[i].wmin) + (src[i + 1].rmax - src[i + 1].wmin)) {
+			if (i != lastidx)
+				dst[size++] = src[lastidx = i];
+		} else if (i + 1 != lastidx) {
+			dst[size++] = src[lastidx = i + 1];
+		}
+	}
+	if (lastidx != n - 1)
+		dst[size++] = src[n - 1];
+	return size;
+}
+
+/* WQuantileSketch::LimitSizeLevel for k values and eps = 1/(8 · min(max_bin, k)). */
+static size_t
+sketch_limit(size_t k, long max_bin)
+{
+	double nbins = (double)((size_t)max_bin < k ? (size_t)max_bin : k), limit;
+
+	for (double nlevel = 1;; nlevel++) {
+		limit = ceil(nlevel * nbins * 8) + 1;
+		if (limit > (double)k)
+			limit = (double)k;
+		if (ldexp(limit, (int)nlevel) >= (double)k)
+			return (size_t)limit;
+	}
+}
+
+/*
+ * Cuts as XGBoost 1.7's HistogramCuts from an exact summary of the values: pruned to the
+ * sketch's limit size, to 8 · max_bin entries, then to max_bin + 1 (XGBoost's sketch is
+ * exact up to about 4 · 8 · max_bin values, so the cuts are the same there); the cuts are the
+ * entries after the first, then one above the largest value. With at most max_bin distinct values
+ * that is one bin per value. Bin b holds cuts[b-1] <= x < cuts[b]; code nbins marks missing.
+ */
+static void
+find_cuts(void *ctx, size_t j)
+{
+	struct binning *bn = ctx;
+	const double *col = bn->d->x[j];
+	size_t n = bn->d->nrows, k = 0, nq = 0, mid, nbmax;
+	uint32_t *keys = xmalloc(n * sizeof *keys), *tmp = xmalloc(n * sizeof *tmp);
+	struct qentry *q;
+	float *cuts;
+	long max_bin = bn->max_bin;
+	uint32_t nb = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (!isnan(col[i]))
+			keys[k++] = float_key((float)col[i]);
+	radix_sort(keys, tmp, k);
+	free(tmp);
+	q = xmalloc((k ? k : 1) * sizeof *q);
+	for (size_t i = 0; i < k;) {
+		size_t e = i;
+
+		while (e < k && keys[e] == keys[i])
+			e++;
+		q[nq].rmin = (float)i;
+		q[nq].wmin = (float)(e - i);
+		q[nq].rmax = (float)e;
+		q[nq].value = key_float(keys[i]);
+		nq++;
+		i = e;
+	}
+	free(keys);
+	mid = k < (size_t)max_bin * 8 ? k : (size_t)max_bin * 8;
+	nbmax = mid < (size_t)max_bin ? mid : (size_t)max_bin;
+	cuts = xmalloc(((size_t)max_bin + 1) * sizeof *cuts);
+	if (k > 0) {
+		float lo, hi;
+
+		struct qentry *q2 = xmalloc(k * sizeof *q2);
+
+		nq = prune_summary(q, nq, q2, sketch_limit(k, max_bin));
+		nq = prune_summary(q2, nq, q, mid);
+		memcpy(q2, q, nq * sizeof *q);
+		nq = prune_summary(q2, nq, q, nbmax + 1);
+		free(q2);
+		lo = q[0].value;
+		hi = q[nq - 1].value;
+		for (size_t i = 1; i < (nq < nbmax ? nq : nbmax); i++)
+			if (i == 1 || q[i].value > cuts[nb - 1])
+				cuts[nb++] = q[i].value;
+		cuts[nb++] = hi + (fabsf(hi) + 1e-5f);
+		bn->m->min_value[j] = lo - fabsf(lo) - 1e-5f;
+	} else {
+		bn->m->min_value[j] = 0;
+	}
+	free(q);
+	bn->m->nbins[j] = nb;
+	bn->m->cuts[j] = cuts;
+	bn->missing_code[j] = (uint16_t)nb;
+	bn->has_missing[j] = k < n;
+}
+
+/* First bin whose upper bound is above x (x is below the last bound); branch-free search. */
+static uint32_t
+bin_of(const float *cuts, uint32_t nbins, float x)
+{
+	uint32_t lo = 0, len = nbins;
+
+	while (len > 1) {
+		uint32_t half = len / 2;
+
+		lo += cuts[lo + half - 1] <= x ? half : 0;
+		len -= half;
+	}
+	return lo;
+}
+
+static void
+bin_rows(void *ctx, size_t task)
+{
+	struct binning *bn = ctx;
+	size_t nf = bn->d->nfeatures, begin = task * CHUNK_ROWS, end = begin + CHUNK_ROWS;
+
+	if (end > bn->d->nrows)
+		end = bn->d->nrows;
+	for (size_t j = 0; j < nf; j++) {
+		const double *col = bn->d->x[j];
+		const float *cuts = bn->m->cuts[j];
+		uint32_t nb = bn->m->nbins[j];
+
+		for (size_t i = begin; i < end; i++) {
+			uint32_t b = isnan(col[i]) ? bn->missing_code[j]
+			                           : bin_of(cuts, nb, (float)col[i]);
+
+			if (bn->wide)
+				bn->bins16[i * nf + j] = bn->cbins16[j * bn->d->nrows + i] =
+				        (uint16_t)b;
+			else
+				bn->bins8[i * nf + j] = bn->cbins8[j * bn->d->nrows + i] =
+				        (uint8_t)b;
+		}
+	}
+}
+
+/* ---- growing one tree ---- */
+
+struct gpair {
+	float g, h;
+};
+
+struct hbin {
+	double g, h;
+};
+
+/* A split candidate: rows with bin < split_bin go left; missing rows go left if default_left. */
+struct split {
+	float loss_chg;
+	int32_t feature;
+	uint32_t split_bin;
+	int default_left;
+	float threshold;
+	double lg, lh, rg, rh;
+};
+
+/* Per-node working state while a tree grows (indexed like the tree's nodes). */
+struct wnode {
+	size_t begin, end; /* the node's rows: rows[begin .. end) */
+	double g, h;
+	uint32_t split_bin;
+	int depth;
+	struct hbin *hist;
+};
+
+struct trainer {
+	const struct gbt_params *p;
+	struct gbt_model *m;
+	struct pool pool;
+	size_t n, nf, nslots;
+	int wide;
+	const uint8_t *bins8, *cbins8;
+	const uint16_t *bins16, *cbins16;
+	const uint16_t *missing_code;
+	size_t *hoff; /* first histogram slot of each feature; its missing slot is hoff + nbins */
+	struct gpair *gp;
+	uint32_t *rows, *tmp, *unsampled;
+	size_t nsampled, nunsampled;
+	double eta; /* learning_rate / num_parallel_tree */
+	struct rng rng;
+	/* the tree being grown */
+	struct gbt_tree *t;
+	size_t cap;
+	struct wnode *w;
+	uint8_t *all_features, *tree_features, *level_features;
+	/* per-level scratch */
+	size_t *level, *next, level_cap;
+	struct hbin *hist[2], *scratch;
+	size_t hist_cap[2], scratch_tasks;
+	struct task *tasks;
+	size_t ntasks, cap_tasks;
+};
+
+static uint32_t
+bin_at(const struct trainer *tr, size_t row, size_t j)
+{
+	return tr->wide ? tr->cbins16[j * tr->n + row] : tr->cbins8[j * tr->n + row];
+}
+
+static void
+prefetch_bin(const struct trainer *tr, size_t row, size_t j)
+{
+	if (tr->wide)
+		__builtin_prefetch(tr->cbins16 + j * tr->n + row);
+	else
+		__builtin_prefetch(tr->cbins8 + j * tr->n + row);
+}
+
+/* A slice of one node's rows: the unit of parallel histogram and partition work. */
+struct task {
+	size_t node, chunk, begin, end, nleft;
+};
+
+static double
+threshold_l1(double g, double alpha)
+{
+	if (g > alpha)
+		return g - alpha;
+	if (g < -alpha)
+		return g + alpha;
+	return 0;
+}
+
+/* w = −T(G)/(H+λ), T the L1 soft threshold; 0 when H < min_child_weight. */
+static double
+calc_weight(const struct gbt_params *p, double g, double h)
+{
+	if (h < p->min_child_weight || h <= 0)
+		return 0;
+	return -threshold_l1(g, p->reg_alpha) / (h + p->reg_lambda);
+}
+
+/* gain = T(G)²/(H+λ) */
+static double
+calc_gain(const struct gbt_params *p, double g, double h)
+{
+	double t;
+
+	if (h <= 0)
+		return 0;
+	t = threshold_l1(g, p->reg_alpha);
+	return t * t / (h + p->reg_lambda);
+}
+
+static size_t
+tree_add_node(struct trainer *tr)
+{
+	struct gbt_tree *t = tr->t;
+
+	if (t->nnodes == tr->cap) {
+		tr->cap = tr->cap ? 2 * tr->cap : 64;
+		t->left = xreallocarray(t->left, tr->cap, sizeof *t->left);
+		t->right = xreallocarray(t->right, tr->cap, sizeof *t->right);
+		t->feature = xreallocarray(t->feature, tr->cap, sizeof *t->feature);
+		t->threshold = xreallocarray(t->threshold, tr->cap, sizeof *t->threshold);
+		t->value = xreallocarray(t->value, tr->cap, sizeof *t->value);
+		t->gain = xreallocarray(t->gain, tr->cap, sizeof *t->gain);
+		t->cover = xreallocarray(t->cover, tr->cap, sizeof *t->cover);
+		t->default_left = xreallocarray(t->default_left, tr->cap, sizeof *t->default_left);
+		tr->w = xreallocarray(tr->w, tr->cap, sizeof *tr->w);
+	}
+	t->left[t->nnodes] = t->right[t->nnodes] = -1;
+	t->feature[t->nnodes] = 0;
+	t->threshold[t->nnodes] = 0;
+	t->default_left[t->nnodes] = 0;
+	t->gain[t->nnodes] = 0;
+	return t->nnodes++;
+}
+
+/* Choose max(1, floor(frac · k)) of the k features marked in from, into to. */
+static void
+sample_features(struct trainer *tr, const uint8_t *from, uint8_t *to, double frac)
+{
+	size_t nf = tr->nf, k = 0, want;
+	size_t *idx;
+
+	memcpy(to, from, nf);
+	if (frac >= 1)
+		return;
+	idx = xmalloc(nf * sizeof *idx);
+	for (size_t j = 0; j < nf; j++)
+		if (from[j])
+			idx[k++] = j;
+	want = (size_t)(frac * (double)k);
+	if (want < 1)
+		want = 1;
+	for (size_t i = 0; i < want && i < k; i++) {
+		size_t r = i + (size_t)rng_below(&tr->rng, k - i);
+		size_t s = idx[i];
+
+		idx[i] = idx[r];
+		idx[r] = s;
+	}
+	memset(to, 0, nf);
+	for (size_t i = 0; i < want && i < k; i++)
+		to[idx[i]] = 1;
+	free(idx);
+}
+
+/* Split the work on nodes level[0..nlevel) into chunks of rows that depend on the data only. */
+static void
+make_tasks(struct trainer *tr, const size_t *nodes, size_t nnodes)
+{
+	tr->ntasks = 0;
+	for (size_t k = 0; k < nnodes; k++) {
+		struct wnode *w = &tr->w[nodes[k]];
+		size_t m = w->end - w->begin, nch = (m + CHUNK_ROWS - 1) / CHUNK_ROWS;
+
+		if (nch < 1)
+			nch = 1;
+		if (nch > MAX_CHUNKS)
+			nch = MAX_CHUNKS;
+		for (size_t c = 0; c < nch; c++) {
+			struct task *t;
+
+			if (tr->ntasks == tr->cap_tasks) {
+				tr->cap_tasks = tr->cap_tasks ? 2 * tr->cap_tasks : 64;
+				tr->tasks =
+				        xreallocarray(tr->tasks, tr->cap_tasks, sizeof *tr->tasks);
+			}
+			t = &tr->tasks[tr->ntasks++];
+			t->node = nodes[k];
+			t->chunk = c;
+			t->begin = w->begin + m * c / nch;
+			t->end = w->begin + m * (c + 1) / nch;
+		}
+	}
+}
+
+static void
+hist_task(void *ctx, size_t ti)
+{
+	struct trainer *tr = ctx;
+	const struct task *t = &tr->tasks[ti];
+	struct hbin *h = tr->scratch + ti * tr->nslots;
+	size_t nf = tr->nf;
+	const size_t *hoff = tr->hoff;
+
+	memset(h, 0, tr->nslots * sizeof *h);
+	for (size_t i = t->begin; i < t->end; i++) {
+		uint32_t r = tr->rows[i];
+		double g = tr->gp[r].g, hh = tr->gp[r].h;
+
+		if (i + PREFETCH < t->end) {
+			uint32_t ahead = tr->rows[i + PREFETCH];
+
+			__builtin_prefetch(&tr->gp[ahead]);
+			__builtin_prefetch(
+			        tr->wide ? (const void *)(tr->bins16 + (size_t)ahead * nf)
+			                 : (const void *)(tr->bins8 + (size_t)ahead * nf));
+		}
+
+		if (tr->wide) {
+			const uint16_t *b = tr->bins16 + (size_t)r * nf;
+
+			for (size_t j = 0; j < nf; j++) {
+				h[hoff[j] + b[j]].g += g;
+				h[hoff[j] + b[j]].h += hh;
+			}
+		} else {
+			const uint8_t *b = tr->bins8 + (size_t)r * nf;
+
+			for (size_t j = 0; j < nf; j++) {
+				h[hoff[j] + b[j]].g += g;
+				h[hoff[j] + b[j]].h += hh;
+			}
+		}
+	}
+}
+
+/* Add the chunk histograms of each node in chunk order: the same sums for any thread count. */
+static void
+hist_reduce(void *ctx, size_t ti)
+{
+	struct trainer *tr = ctx;
+	const struct task *t = &tr->tasks[ti];
+	struct hbin *dst;
+	size_t ns = tr->nslots;
+
+	if (t->chunk != 0)
+		return;
+	dst = tr->w[t->node].hist;
+	memcpy(dst, tr->scratch + ti * ns, ns * sizeof *dst);
+	for (size_t k = ti + 1; k < tr->ntasks && tr->tasks[k].node == t->node; k++) {
+		const struct hbin *src = tr->scratch + k * ns;
+
+		for (size_t s = 0; s < ns; s++) {
+			dst[s].g += src[s].g;
+			dst[s].h += src[s].h;
+		}
+	}
+}
+
+static void
+build_hists(struct trainer *tr, const size_t *nodes, size_t nnodes)
+{
+	make_tasks(tr, nodes, nnodes);
+	if (tr->ntasks > tr->scratch_tasks) {
+		free(tr->scratch);
+		tr->scratch_tasks = tr->ntasks;
+		tr->scratch = xreallocarray(NULL, tr->ntasks * tr->nslots, sizeof *tr->scratch);
+	}
+	pool_run(&tr->pool, tr->ntasks, hist_task, tr);
+	pool_run(&tr->pool, tr->ntasks, hist_reduce, tr);
+}
+
+static void
+update_best(struct split *best, float loss_chg, int32_t f, uint32_t sbin, int dleft,
+            float threshold, double lg, double lh, double rg, double rh)
+{
+	/* Features are scanned in increasing order, so a tie keeps the lower index, as
+	 * XGBoost's SplitEntry::NeedReplace does. */
+	if (!(loss_chg > best->loss_chg))
+		return;
+	best->loss_chg = loss_chg;
+	best->feature = f;
+	best->split_bin = sbin;
+	best->default_left = dleft;
+	best->threshold = threshold;
+	best->lg = lg;
+	best->lh = lh;
+	best->rg = rg;
+	best->rh = rh;
+}
+
+/*
+ * XGBoost's EnumerateSplit: forward with missing values going right (threshold = upper
+ * bound of the last left bin), then, when the node has missing values of the feature,
+ * backward with them going left (threshold = lower bound of the first right bin).
+ * loss_chg = gain(L) + gain(R) − gain(parent), both children with H >= min_child_weight.
+ */
+static void
+eval_feature(const struct trainer *tr, const struct wnode *w, size_t j, double root_gain,
+             struct split *best)
+{
+	const struct gbt_params *p = tr->p;
+	const struct hbin *h = w->hist + tr->hoff[j];
+	uint32_t nb = tr->m->nbins[j];
+	const float *cuts = tr->m->cuts[j];
+	double lg = 0, lh = 0, rg, rh, mcw = p->min_child_weight;
+
+	for (uint32_t b = 0; b < nb; b++) {
+		lg += h[b].g;
+		lh += h[b].h;
+		rg = w->g - lg;
+		rh = w->h - lh;
+		if (lh >= mcw && rh >= mcw && lh > 0 && rh > 0) {
+			float chg =
+			        (float)(calc_gain(p, lg, lh) + calc_gain(p, rg, rh) - root_gain);
+
+			update_best(best, chg, (int32_t)j, b + 1, 0, cuts[b], lg, lh, rg, rh);
+		}
+	}
+	if (h[nb].h == 0 && h[nb].g == 0)
+		return; /* no missing values of this feature in the node */
+	rg = rh = 0;
+	for (uint32_t b = nb; b-- > 0;) {
+		rg += h[b].g;
+		rh += h[b].h;
+		lg = w->g - rg;
+		lh = w->h - rh;
+		if (lh >= mcw && rh >= mcw && lh > 0 && rh > 0) {
+			float chg =
+			        (float)(calc_gain(p, lg, lh) + calc_gain(p, rg, rh) - root_gain);
+
+			update_best(best, chg, (int32_t)j, b, 1,
+			            b == 0 ? tr->m->min_value[j] : cuts[b - 1], lg, lh, rg, rh);
+		}
+	}
+}
+
+struct level_eval {
+	struct trainer *tr;
+	const size_t *nodes;
+	struct split *best;
+	const uint8_t *features; /* nnodes × nf: the features each node may split on */
+};
+
+static void
+eval_node(void *ctx, size_t k)
+{
+	struct level_eval *le = ctx;
+	struct trainer *tr = le->tr;
+	const struct wnode *w = &tr->w[le->nodes[k]];
+	double root_gain = calc_gain(tr->p, w->g, w->h);
+	struct split *best = &le->best[k];
+
+	memset(best, 0, sizeof *best);
+	best->loss_chg = -INFINITY;
+	best->feature = -1;
+	for (size_t j = 0; j < tr->nf; j++)
+		if (le->features[k * tr->nf + j] && tr->m->nbins[j] > 0)
+			eval_feature(tr, w, j, root_gain, best);
+}
+
+/*
+ * Stable partition of each split node's rows in two passes over chunks: each chunk writes
+ * its left rows forward and its right rows backward into its own part of tmp; then each
+ * chunk copies them to their final places in rows (all lefts of the node, then all rights,
+ * in chunk order).
+ */
+static void
+partition_task(void *ctx, size_t ti)
+{
+	struct trainer *tr = ctx;
+	struct task *t = &tr->tasks[ti];
+	const struct gbt_tree *tree = tr->t;
+	size_t j = (size_t)tree->feature[t->node], nl = 0, nr = 0;
+	uint32_t miss = tr->missing_code[j];
+	int dleft = tree->default_left[t->node];
+	uint32_t sbin = tr->w[t->node].split_bin;
+
+	for (size_t i = t->begin; i < t->end; i++) {
+		uint32_t r = tr->rows[i], b;
+		size_t go_left;
+
+		if (i + PREFETCH < t->end)
+			prefetch_bin(tr, tr->rows[i + PREFETCH], j);
+		b = bin_at(tr, r, j);
+		go_left = b == miss ? (size_t)dleft : b < sbin;
+
+		/* branch-free: both ends of the unfilled middle get r; only one end advances */
+		tr->tmp[t->begin + nl] = r;
+		tr->tmp[t->end - 1 - nr] = r;
+		nl += go_left;
+		nr += 1 - go_left;
+	}
+	t->nleft = nl;
+}
+
+static void
+partition_gather(void *ctx, size_t ti)
+{
+	struct trainer *tr = ctx;
+	const struct task *t = &tr->tasks[ti];
+	size_t first = ti, total_left = 0, before_left = 0, before_right = 0, nr;
+	size_t base = tr->w[t->node].begin;
+
+	while (first > 0 && tr->tasks[first - 1].node == t->node)
+		first--;
+	for (size_t k = first; k < tr->ntasks && tr->tasks[k].node == t->node; k++) {
+		total_left += tr->tasks[k].nleft;
+		if (k < ti) {
+			before_left += tr->tasks[k].nleft;
+			before_right += tr->tasks[k].end - tr->tasks[k].begin - tr->tasks[k].nleft;
+		}
+	}
+	memcpy(tr->rows + base + before_left, tr->tmp + t->begin, t->nleft * sizeof *tr->rows);
+	nr = t->end - t->begin - t->nleft;
+	for (size_t i = 0; i < nr; i++)
+		tr->rows[base + total_left + before_right + i] = tr->tmp[t->end - 1 - i];
+}
+
+/* Partition the rows of the split nodes and give their children their row ranges. */
+static void
+partition_nodes(struct trainer *tr, const size_t *nodes, size_t nnodes)
+{
+	make_tasks(tr, nodes, nnodes);
+	pool_run(&tr->pool, tr->ntasks, partition_task, tr);
+	pool_run(&tr->pool, tr->ntasks, partition_gather, tr);
+	for (size_t k = 0, ti = 0; k < nnodes; k++) {
+		size_t node = nodes[k], nl = 0;
+		struct wnode *w = &tr->w[node], *l, *r;
+
+		for (; ti < tr->ntasks && tr->tasks[ti].node == node; ti++)
+			nl += tr->tasks[ti].nleft;
+		l = &tr->w[tr->t->left[node]];
+		r = &tr->w[tr->t->right[node]];
+		l->begin = w->begin;
+		l->end = w->begin + nl;
+		r->begin = l->end;
+		r->end = w->end;
+	}
+}
+
+/* Leaf value η·w, or an inner node's base weight w, as XGBoost stores them. */
+static void
+set_leaf(struct trainer *tr, size_t node)
+{
+	struct wnode *w = &tr->w[node];
+
+	tr->t->left[node] = tr->t->right[node] = -1;
+	tr->t->value[node] = (float)(calc_weight(tr->p, w->g, w->h) * tr->eta);
+	tr->t->cover[node] = (float)w->h;
+}
+
+/* Make room for a level of n nodes, and for histograms of n nodes in buffer which. */
+static void
+reserve_level(struct trainer *tr, size_t n, int which)
+{
+	if (n > tr->level_cap) {
+		tr->level_cap = n;
+		tr->level = xreallocarray(tr->level, n, sizeof *tr->level);
+		tr->next = xreallocarray(tr->next, n, sizeof *tr->next);
+	}
+	if (which >= 0 && n > tr->hist_cap[which]) {
+		free(tr->hist[which]);
+		tr->hist_cap[which] = n;
+		tr->hist[which] = xreallocarray(NULL, n * tr->nslots, sizeof *tr->hist[which]);
+	}
+}
+
+/* Turn the split of best into two children; 0 if the node stays a leaf. */
+static int
+apply_split(struct trainer *tr, size_t node, const struct split *s, int depth)
+{
+	const struct gbt_params *p = tr->p;
+	struct gbt_tree *t = tr->t;
+	size_t l, r;
+
+	if (s->feature < 0 || !(s->loss_chg > RT_EPS) || s->lh == 0 || s->rh == 0 ||
+	    s->loss_chg < p->min_split_loss) {
+		set_leaf(tr, node);
+		return 0;
+	}
+	l = tree_add_node(tr);
+	r = tree_add_node(tr);
+	t->left[node] = (int32_t)l;
+	t->right[node] = (int32_t)r;
+	t->feature[node] = s->feature;
+	t->threshold[node] = s->threshold;
+	t->default_left[node] = (uint8_t)s->default_left;
+	t->gain[node] = s->loss_chg;
+	t->cover[node] = (float)tr->w[node].h;
+	t->value[node] = (float)calc_weight(p, tr->w[node].g, tr->w[node].h);
+	tr->w[node].split_bin = s->split_bin;
+	tr->w[l].g = s->lg;
+	tr->w[l].h = s->lh;
+	tr->w[r].g = s->rg;
+	tr->w[r].h = s->rh;
+	tr->w[l].depth = tr->w[r].depth = depth + 1;
+	return 1;
+}
+
+/* Histograms of the children of the split nodes: build the smaller, subtract for the other. */
+static void
+child_hists(struct trainer *tr, const size_t *split, size_t nsplit, int which)
+{
+	size_t *small = xmalloc(nsplit * sizeof *small);
+
+	for (size_t k = 0; k < nsplit; k++) {
+		size_t l = (size_t)tr->t->left[split[k]], r = (size_t)tr->t->right[split[k]];
+		size_t nl = tr->w[l].end - tr->w[l].begin, nr = tr->w[r].end - tr->w[r].begin;
+
+		tr->w[l].hist = tr->hist[which] + (2 * k) * tr->nslots;
+		tr->w[r].hist = tr->hist[which] + (2 * k + 1) * tr->nslots;
+		small[k] = nl <= nr ? l : r;
+	}
+	build_hists(tr, small, nsplit);
+	for (size_t k = 0; k < nsplit; k++) {
+		size_t l = (size_t)tr->t->left[split[k]], r = (size_t)tr->t->right[split[k]];
+		const struct hbin *ph = tr->w[split[k]].hist, *sh = tr->w[small[k]].hist;
+		struct hbin *bh = tr->w[small[k] == l ? r : l].hist;
+
+		/* sibling = parent − smaller child */
+		for (size_t s = 0; s < tr->nslots; s++) {
+			bh[s].g = ph[s].g - sh[s].g;
+			bh[s].h = ph[s].h - sh[s].h;
+		}
+	}
+	free(small);
+}
+
+/* Grow one tree depth by depth on the sampled rows rows[0 .. nsampled). */
+static void
+grow_tree(struct trainer *tr, struct gbt_tree *t)
+{
+	const struct gbt_params *p = tr->p;
+	size_t nf = tr->nf, nlevel = 1;
+	struct split *best = NULL;
+	uint8_t *node_features = NULL;
+	int cur = 0;
+
+	memset(t, 0, sizeof *t);
+	tr->t = t;
+	tr->cap = 0;
+	tree_add_node(tr);
+	tr->w[0].begin = 0;
+	tr->w[0].end = tr->nsampled;
+	tr->w[0].depth = 0;
+	tr->w[0].g = tr->w[0].h = 0;
+	for (size_t i = 0; i < tr->nsampled; i++) {
+		tr->w[0].g += tr->gp[tr->rows[i]].g;
+		tr->w[0].h += tr->gp[tr->rows[i]].h;
+	}
+	reserve_level(tr, 1, cur);
+	tr->w[0].hist = tr->hist[cur];
+	tr->level[0] = 0;
+	sample_features(tr, tr->all_features, tr->tree_features, p->colsample_bytree);
+	build_hists(tr, tr->level, 1);
+	for (int depth = 0; nlevel > 0; depth++) {
+		struct level_eval le;
+		size_t nsplit = 0;
+
+		if (depth >= p->max_depth) {
+			for (size_t k = 0; k < nlevel; k++)
+				set_leaf(tr, tr->level[k]);
+			break;
+		}
+		best = xreallocarray(best, nlevel, sizeof *best);
+		node_features = xreallocarray(node_features, nlevel, nf);
+		sample_features(tr, tr->tree_features, tr->level_features, p->colsample_bylevel);
+		for (size_t k = 0; k < nlevel; k++)
+			sample_features(tr, tr->level_features, node_features + k * nf,
+			                p->colsample_bynode);
+		le.tr = tr;
+		le.nodes = tr->level;
+		le.best = best;
+		le.features = node_features;
+		pool_run(&tr->pool, nlevel, eval_node, &le);
+		for (size_t k = 0; k < nlevel; k++)
+			if (apply_split(tr, tr->level[k], &best[k], depth))
+				tr->level[nsplit++] = tr->level[k];
+		partition_nodes(tr, tr->level, nsplit);
+		reserve_level(tr, 2 * nsplit, depth + 1 < p->max_depth ? !cur : -1);
+		if (depth + 1 < p->max_depth && nsplit > 0)
+			child_hists(tr, tr->level, nsplit, !cur);
+		for (size_t k = 0; k < nsplit; k++) {
+			tr->next[2 * k] = (size_t)t->left[tr->level[k]];
+			tr->next[2 * k + 1] = (size_t)t->right[tr->level[k]];
+		}
+		nlevel = 2 * nsplit;
+		memcpy(tr->level, tr->next, nlevel * sizeof *tr->level);
+		cur = !cur;
+	}
+	free(best);
+	free(node_features);
+}
+
+/* ---- objectives ---- */
+
+static double
+sigmoid(double x)
+{
+	return 1 / (1 + exp(-x));
+}
+
+static double
+base_margin(enum gbt_objective o, double base_score)
+{
+	return o == GBT_REG_SQUAREDERROR ? base_score : log(base_score / (1 - base_score));
+}
+
+struct grad_ctx {
+	struct trainer *tr;
+	const double *margin, *y;
+};
+
+/*
+ * logistic: p = σ(margin), g = p − y, h = max(p(1 − p), 1e-16); squared error: g = margin − y,
+ * h = 1; both scaled by scale_pos_weight on positive rows, as XGBoost's RegLossObj.
+ */
+static void
+grad_task(void *ctx, size_t task)
+{
+	struct grad_ctx *gc = ctx;
+	struct trainer *tr = gc->tr;
+	size_t begin = task * CHUNK_ROWS, end = begin + CHUNK_ROWS;
+	int logistic = tr->p->objective != GBT_REG_SQUAREDERROR;
+	float spw = (float)tr->p->scale_pos_weight;
+
+	if (end > tr->n)
+		end = tr->n;
+	for (size_t i = begin; i < end; i++) {
+		float y = (float)gc->y[i], w = y == 1.0f ? spw : 1.0f, g, h;
+
+		if (logistic) {
+			float pr = 1.0f / (1.0f + expf(-(float)gc->margin[i]));
+
+			g = pr - y;
+			h = pr * (1.0f - pr);
+			if (h < 1e-16f)
+				h = 1e-16f;
+		} else {
+			g = (float)gc->margin[i] - y;
+			h = 1.0f;
+		}
+		tr->gp[i].g = g * w;
+		tr->gp[i].h = h * w;
+	}
+}
+
+static float
+tree_value(const struct gbt_tree *t, const double *row)
+{
+	int32_t k = 0;
+
+	while (t->left[k] >= 0) {
+		double x = row[t->feature[k]];
+
+		if (isnan(x))
+			k = t->default_left[k] ? t->left[k] : t->right[k];
+		else
+			k = (float)x < t->threshold[k] ? t->left[k] : t->right[k];
+	}
+	return t->value[k];
+}
+
+struct update_ctx {
+	struct trainer *tr;
+	const struct gbt_tree *t;
+	double *margin;
+};
+
+/* The leaf of a training row, found through its bins (for rows not in the tree's sample). */
+static void
+update_unsampled(void *ctx, size_t task)
+{
+	struct update_ctx *uc = ctx;
+	struct trainer *tr = uc->tr;
+	const struct gbt_tree *t = uc->t;
+	size_t begin = task * CHUNK_ROWS, end = begin + CHUNK_ROWS;
+
+	if (end > tr->nunsampled)
+		end = tr->nunsampled;
+	for (size_t i = begin; i < end; i++) {
+		uint32_t r = tr->unsampled[i];
+		int32_t k = 0;
+
+		while (t->left[k] >= 0) {
+			int32_t j = t->feature[k];
+
+			uint32_t b = bin_at(tr, r, (size_t)j);
+
+			if (b == tr->missing_code[j])
+				k = t->default_left[k] ? t->left[k] : t->right[k];
+			else
+				k = b < tr->w[k].split_bin ? t->left[k] : t->right[k];
+		}
+		uc->margin[r] += t->value[k];
+	}
+}
+
+static void
+update_margin(struct trainer *tr, const struct gbt_tree *t, double *margin)
+{
+	struct update_ctx uc = {tr, t, margin};
+
+	for (size_t k = 0; k < t->nnodes; k++)
+		if (t->left[k] < 0)
+			for (size_t i = tr->w[k].begin; i < tr->w[k].end; i++)
+				margin[tr->rows[i]] += t->value[k];
+	pool_run(&tr->pool, (tr->nunsampled + CHUNK_ROWS - 1) / CHUNK_ROWS, update_unsampled, &uc);
+}
+
+static void
+sample_rows(struct trainer *tr)
+{
+	tr->nsampled = tr->nunsampled = 0;
+	for (size_t i = 0; i < tr->n; i++) {
+		if (tr->p->subsample >= 1 || rng_uniform(&tr->rng) < tr->p->subsample)
+			tr->rows[tr->nsampled++] = (uint32_t)i;
+		else
+			tr->unsampled[tr->nunsampled++] = (uint32_t)i;
+	}
+}
+
+/* logloss for binary:logistic, rmse for the others: XGBoost's default metrics. */
+static double
+eval_metric(enum gbt_objective o, const double *margin, const double *y, size_t n)
+{
+	double sum = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (o == GBT_BINARY_LOGISTIC) {
+			double pr = sigmoid(margin[i]);
+
+			pr = pr < 1e-16 ? 1e-16 : pr > 1 - 1e-16 ? 1 - 1e-16 : pr;
+			sum -= y[i] * log(pr) + (1 - y[i]) * log(1 - pr);
+		} else {
+			double pr = o == GBT_REG_LOGISTIC ? sigmoid(margin[i]) : margin[i];
+
+			sum += (pr - y[i]) * (pr - y[i]);
+		}
+	}
+	return o == GBT_BINARY_LOGISTIC ? sum / (double)n : sqrt(sum / (double)n);
+}
+
+/* ---- fitting ---- */
+
+static int
+check_data(const struct gbt_params *p, const struct gbt_data *d, const char *what, char *err,
+           size_t errsize)
+{
+	if (d->nrows == 0) {
+		snprintf(err, errsize, "%s data has no rows", what);
+		return -1;
+	}
+	if (d->nrows > UINT32_MAX) {
+		snprintf(err, errsize, "%s data has more than %u rows", what, UINT32_MAX);
+		return -1;
+	}
+	for (size_t i = 0; i < d->nrows; i++) {
+		if (!isfinite(d->y[i])) {
+			snprintf(err, errsize, "%s row %zu: the label is %s", what, i + 1,
+			         isnan(d->y[i]) ? "missing (NaN)" : "infinite");
+			return -1;
+		}
+		if (p->objective != GBT_REG_SQUAREDERROR && (d->y[i] < 0 || d->y[i] > 1)) {
+			snprintf(err, errsize, "%s row %zu: label %g is outside [0, 1]", what,
+			         i + 1, d->y[i]);
+			return -1;
+		}
+	}
+	for (size_t j = 0; j < d->nfeatures; j++)
+		for (size_t i = 0; i < d->nrows; i++)
+			if (isinf(d->x[j][i]) ||
+			    (isfinite(d->x[j][i]) && isinf((float)d->x[j][i]))) {
+				snprintf(err, errsize,
+				         "%s row %zu, feature %zu: %g is not a finite float", what,
+				         i + 1, j + 1, d->x[j][i]);
+				return -1;
+			}
+	return 0;
+}
+
+static int
+check_fit_input(const struct gbt_params *p, const struct gbt_data *train,
+                const struct gbt_data *valid, char *err, size_t errsize)
+{
+	size_t i;
+
+	if (gbt_params_check(p, err, errsize) != 0 ||
+	    check_data(p, train, "training", err, errsize) != 0)
+		return -1;
+	for (i = 1; i < train->nrows && train->y[i] == train->y[0]; i++)
+		;
+	if (i == train->nrows) {
+		snprintf(err, errsize, "the target has a single class (every label is %g)",
+		         train->y[0]);
+		return -1;
+	}
+	if (p->early_stopping_rounds > 0 && !valid) {
+		snprintf(err, errsize, "early stopping needs a validation set");
+		return -1;
+	}
+	if (valid && valid->nfeatures != train->nfeatures) {
+		snprintf(err, errsize,
+		         "the validation data has %zu features, the training data %zu",
+		         valid->nfeatures, train->nfeatures);
+		return -1;
+	}
+	if (valid && check_data(p, valid, "validation", err, errsize) != 0)
+		return -1;
+	return 0;
+}
+
+static struct gbt_model *
+model_alloc(const struct gbt_params *p, size_t nf)
+{
+	struct gbt_model *m = xcalloc(1, sizeof *m);
+
+	m->objective = p->objective;
+	m->base_score = p->base_score;
+	m->nfeatures = nf;
+	m->nbins = xcalloc(nf ? nf : 1, sizeof *m->nbins);
+	m->cuts = xcalloc(nf ? nf : 1, sizeof *m->cuts);
+	m->min_value = xcalloc(nf ? nf : 1, sizeof *m->min_value);
+	m->num_parallel_tree = (size_t)p->num_parallel_tree;
+	m->best_iteration = -1;
+	m->best_score = NAN;
+	return m;
+}
+
+static void
+trainer_init(struct trainer *tr, const struct gbt_params *p, struct gbt_model *m,
+             const struct gbt_data *d)
+{
+	struct binning bn;
+	size_t n = d->nrows, nf = d->nfeatures;
+
+	memset(tr, 0, sizeof *tr);
+	tr->p = p;
+	tr->m = m;
+	tr->n = n;
+	tr->nf = nf;
+	pool_init(&tr->pool, p->nthreads);
+	bn.d = d;
+	bn.m = m;
+	bn.max_bin = p->max_bin;
+	bn.missing_code = xmalloc((nf ? nf : 1) * sizeof *bn.missing_code);
+	bn.has_missing = xmalloc(nf ? nf : 1);
+	pool_run(&tr->pool, nf, find_cuts, &bn);
+	bn.wide = 0;
+	for (size_t j = 0; j < nf; j++)
+		if (bn.has_missing[j] && m->nbins[j] > 255)
+			bn.wide = 1;
+	bn.bins8 = bn.wide ? NULL : xreallocarray(NULL, n, nf ? nf : 1);
+	bn.bins16 = bn.wide ? xreallocarray(NULL, n, (nf ? nf : 1) * sizeof *bn.bins16) : NULL;
+	bn.cbins8 = bn.wide ? NULL : xreallocarray(NULL, n, nf ? nf : 1);
+	bn.cbins16 = bn.wide ? xreallocarray(NULL, n, (nf ? nf : 1) * sizeof *bn.cbins16) : NULL;
+	pool_run(&tr->pool, (n + CHUNK_ROWS - 1) / CHUNK_ROWS, bin_rows, &bn);
+	free(bn.has_missing);
+	tr->wide = bn.wide;
+	tr->bins8 = bn.bins8;
+	tr->bins16 = bn.bins16;
+	tr->cbins8 = bn.cbins8;
+	tr->cbins16 = bn.cbins16;
+	tr->missing_code = bn.missing_code;
+	tr->hoff = xmalloc((nf + 1) * sizeof *tr->hoff);
+	tr->hoff[0] = 0;
+	for (size_t j = 0; j < nf; j++)
+		tr->hoff[j + 1] = tr->hoff[j] + m->nbins[j] + 1;
+	tr->nslots = tr->hoff[nf];
+	tr->gp = xmalloc(n * sizeof *tr->gp);
+	tr->rows = xmalloc(n * sizeof *tr->rows);
+	tr->tmp = xmalloc(n * sizeof *tr->tmp);
+	tr->unsampled = xmalloc(n * sizeof *tr->unsampled);
+	tr->eta = p->learning_rate / (double)p->num_parallel_tree;
+	rng_seed(&tr->rng, p->seed);
+	tr->all_features = xmalloc(nf ? nf : 1);
+	memset(tr->all_features, 1, nf);
+	tr->tree_features = xmalloc(nf ? nf : 1);
+	tr->level_features = xmalloc(nf ? nf : 1);
+}
+
+static void
+trainer_free(struct trainer *tr)
+{
+	pool_free(&tr->pool);
+	free((void *)tr->bins8);
+	free((void *)tr->bins16);
+	free((void *)tr->cbins8);
+	free((void *)tr->cbins16);
+	free((void *)tr->missing_code);
+	free(tr->hoff);
+	free(tr->gp);
+	free(tr->rows);
+	free(tr->tmp);
+	free(tr->unsampled);
+	free(tr->w);
+	free(tr->all_features);
+	free(tr->tree_features);
+	free(tr->level_features);
+	free(tr->level);
+	free(tr->next);
+	free(tr->hist[0]);
+	free(tr->hist[1]);
+	free(tr->scratch);
+	free(tr->tasks);
+}
+
+static void
+tree_free(struct gbt_tree *t)
+{
+	free(t->left);
+	free(t->right);
+	free(t->feature);
+	free(t->threshold);
+	free(t->value);
+	free(t->gain);
+	free(t->cover);
+	free(t->default_left);
+}
+
+/* Row-major copy of column data, for prediction on the validation set. */
+static double *
+row_major(const struct gbt_data *d)
+{
+	double *x = xreallocarray(NULL, d->nrows, d->nfeatures * sizeof *x);
+
+	for (size_t j = 0; j < d->nfeatures; j++)
+		for (size_t i = 0; i < d->nrows; i++)
+			x[i * d->nfeatures + j] = d->x[j][i];
+	return x;
+}
+
+struct gbt_model *
+gbt_fit(const struct gbt_params *p, const struct gbt_data *train, const struct gbt_data *valid,
+        char *err, size_t errsize)
+{
+	struct trainer tr;
+	struct gbt_model *m;
+	struct grad_ctx gc;
+	double *margin, *vmargin = NULL, *vx = NULL, bm;
+	size_t P = (size_t)p->num_parallel_tree;
+
+	if (check_fit_input(p, train, valid, err, errsize) != 0)
+		return NULL;
+	m = model_alloc(p, train->nfeatures);
+	trainer_init(&tr, p, m, train);
+	bm = base_margin(p->objective, p->base_score);
+	margin = xmalloc(train->nrows * sizeof *margin);
+	for (size_t i = 0; i < train->nrows; i++)
+		margin[i] = bm;
+	if (valid) {
+		vx = row_major(valid);
+		vmargin = xmalloc(valid->nrows * sizeof *vmargin);
+		for (size_t i = 0; i < valid->nrows; i++)
+			vmargin[i] = bm;
+	}
+	m->trees = xreallocarray(NULL, (size_t)p->n_estimators, P * sizeof *m->trees);
+	gc.tr = &tr;
+	gc.margin = margin;
+	gc.y = train->y;
+	for (long round = 0; round < p->n_estimators; round++) {
+		pool_run(&tr.pool, (train->nrows + CHUNK_ROWS - 1) / CHUNK_ROWS, grad_task, &gc);
+		for (size_t k = 0; k < P; k++) {
+			struct gbt_tree *t = &m->trees[m->ntrees++];
+
+			sample_rows(&tr);
+			grow_tree(&tr, t);
+			update_margin(&tr, t, margin);
+			for (size_t i = 0; valid && i < valid->nrows; i++)
+				vmargin[i] += tree_value(t, vx + i * valid->nfeatures);
+		}
+		if (valid) {
+			double score = eval_metric(p->objective, vmargin, valid->y, valid->nrows);
+
+			if (m->best_iteration < 0 || score < m->best_score) {
+				m->best_score = score;
+				m->best_iteration = round;
+			}
+			if (p->early_stopping_rounds > 0 &&
+			    round - m->best_iteration >= p->early_stopping_rounds)
+				break;
+		}
+	}
+	if (p->early_stopping_rounds > 0)
+		while (m->ntrees > (size_t)(m->best_iteration + 1) * P)
+			tree_free(&m->trees[--m->ntrees]);
+	trainer_free(&tr);
+	free(margin);
+	free(vmargin);
+	free(vx);
+	return m;
+}
+
+void
+gbt_free(struct gbt_model *m)
+{
+	if (!m)
+		return;
+	for (size_t j = 0; j < m->nfeatures; j++)
+		free(m->cuts[j]);
+	free(m->cuts);
+	free(m->nbins);
+	free(m->min_value);
+	for (size_t k = 0; k < m->ntrees; k++)
+		tree_free(&m->trees[k]);
+	free(m->trees);
+	free(m);
+}
+
+/* ---- prediction ---- */
+
+void
+gbt_predict_margin(const struct gbt_model *m, const double *x, size_t nrows, double *margin)
+{
+	double bm = base_margin(m->objective, m->base_score);
+
+	for (size_t i = 0; i < nrows; i++) {
+		double sum = 0;
+
+		for (size_t k = 0; k < m->ntrees; k++)
+			sum += tree_value(&m->trees[k], x + i * m->nfeatures);
+		margin[i] = bm + sum;
+	}
+}
+
+void
+gbt_predict(const struct gbt_model *m, const double *x, size_t nrows, double *pred)
+{
+	gbt_predict_margin(m, x, nrows, pred);
+	if (m->objective != GBT_REG_SQUAREDERROR)
+		for (size_t i = 0; i < nrows; i++)
+			pred[i] = sigmoid(pred[i]);
+}
+
+void
+gbt_importance(const struct gbt_model *m, double *weight, double *gain, double *cover)
+{
+	for (size_t j = 0; j < m->nfeatures; j++)
+		weight[j] = gain[j] = cover[j] = 0;
+	for (size_t k = 0; k < m->ntrees; k++) {
+		const struct gbt_tree *t = &m->trees[k];
+
+		for (size_t i = 0; i < t->nnodes; i++)
+			if (t->left[i] >= 0) {
+				weight[t->feature[i]] += 1;
+				gain[t->feature[i]] += t->gain[i];
+				cover[t->feature[i]] += t->cover[i];
+			}
+	}
+	for (size_t j = 0; j < m->nfeatures; j++)
+		if (weight[j] > 0) {
+			gain[j] /= weight[j];
+			cover[j] /= weight[j];
+		}
+}
+
+/* ---- model file: the "fitted" map ---- */
+
+static void
+pack_str(msgpack_packer *pk, const char *s)
+{
+	msgpack_pack_str(pk, strlen(s));
+	msgpack_pack_str_body(pk, s, strlen(s));
+}
+
+static void
+pack_bin_f32(msgpack_packer *pk, const float *v, size_t n)
+{
+	unsigned char buf[4];
+
+	msgpack_pack_bin(pk, n * 4);
+	for (size_t i = 0; i < n; i++) {
+		uint32_t u;
+
+		memcpy(&u, &v[i], 4);
+		store_le32(buf, u);
+		msgpack_pack_bin_body(pk, buf, 4);
+	}
+}
+
+static void
+pack_bin_i32(msgpack_packer *pk, const int32_t *v, size_t n)
+{
+	unsigned char buf[4];
+
+	msgpack_pack_bin(pk, n * 4);
+	for (size_t i = 0; i < n; i++) {
+		store_le32(buf, (uint32_t)v[i]);
+		msgpack_pack_bin_body(pk, buf, 4);
+	}
+}
+
+static void
+pack_tree(msgpack_packer *pk, const struct gbt_tree *t)
+{
+	msgpack_pack_map(pk, 8);
+	pack_str(pk, "left");
+	pack_bin_i32(pk, t->left, t->nnodes);
+	pack_str(pk, "right");
+	pack_bin_i32(pk, t->right, t->nnodes);
+	pack_str(pk, "feature");
+	pack_bin_i32(pk, t->feature, t->nnodes);
+	pack_str(pk, "threshold");
+	pack_bin_f32(pk, t->threshold, t->nnodes);
+	pack_str(pk, "default_left");
+	msgpack_pack_bin(pk, t->nnodes);
+	msgpack_pack_bin_body(pk, t->default_left, t->nnodes);
+	pack_str(pk, "value");
+	pack_bin_f32(pk, t->value, t->nnodes);
+	pack_str(pk, "gain");
+	pack_bin_f32(pk, t->gain, t->nnodes);
+	pack_str(pk, "cover");
+	pack_bin_f32(pk, t->cover, t->nnodes);
+}
+
+void
+gbt_pack(msgpack_packer *pk, const struct gbt_model *m)
+{
+	msgpack_pack_map(pk, 7);
+	pack_str(pk, "objective");
+	pack_str(pk, gbt_objective_name(m->objective));
+	pack_str(pk, "base_score");
+	msgpack_pack_double(pk, m->base_score);
+	pack_str(pk, "num_parallel_tree");
+	msgpack_pack_uint64(pk, m->num_parallel_tree);
+	pack_str(pk, "best_iteration");
+	msgpack_pack_int64(pk, m->best_iteration);
+	pack_str(pk, "min_values");
+	pack_bin_f32(pk, m->min_value, m->nfeatures);
+	pack_str(pk, "bin_edges");
+	msgpack_pack_array(pk, m->nfeatures);
+	for (size_t j = 0; j < m->nfeatures; j++)
+		pack_bin_f32(pk, m->cuts[j], m->nbins[j]);
+	pack_str(pk, "trees");
+	msgpack_pack_array(pk, m->ntrees);
+	for (size_t k = 0; k < m->ntrees; k++)
+		pack_tree(pk, &m->trees[k]);
+}
+
+static const msgpack_object *
+map_get(const msgpack_object *m, const char *key)
+{
+	size_t len = strlen(key);
+
+	for (uint32_t i = 0; i < m->via.map.size; i++) {
+		const msgpack_object *k = &m->via.map.ptr[i].key;
+
+		if (k->type == MSGPACK_OBJECT_STR && k->via.str.size == len &&
+		    memcmp(k->via.str.ptr, key, len) == 0)
+			return &m->via.map.ptr[i].val;
+	}
+	return NULL;
+}
+
+/* A bin of n 4-byte values; -1 with a message when absent or of another size. */
+static int
+get_bin4(const msgpack_object *map, const char *key, const char *where, size_t n,
+         const unsigned char **out, char *err, size_t errsize)
+{
+	const msgpack_object *o = map_get(map, key);
+
+	if (!o || o->type != MSGPACK_OBJECT_BIN || o->via.bin.size != n * 4) {
+		snprintf(err, errsize, "%s: \"%s\" is missing or not %zu 4-byte values", where, key,
+		         n);
+		return -1;
+	}
+	*out = (const unsigned char *)o->via.bin.ptr;
+	return 0;
+}
+
+static float
+le_f32(const unsigned char *p)
+{
+	uint32_t u = load_le32(p);
+	float f;
+
+	memcpy(&f, &u, 4);
+	return f;
+}
+
+static int
+unpack_tree(const msgpack_object *o, size_t k, size_t nf, struct gbt_tree *t, char *err,
+            size_t errsize)
+{
+	const unsigned char *left, *right, *feature, *threshold, *value, *gain, *cover;
+	const msgpack_object *lo, *dl;
+	char where[64];
+	size_t n;
+	uint8_t *parents;
+
+	snprintf(where, sizeof where, "tree %zu", k);
+	if (o->type != MSGPACK_OBJECT_MAP || !(lo = map_get(o, "left")) ||
+	    lo->type != MSGPACK_OBJECT_BIN || lo->via.bin.size % 4 != 0 || lo->via.bin.size == 0) {
+		snprintf(err, errsize, "%s: not a map with a non-empty \"left\"", where);
+		return -1;
+	}
+	n = lo->via.bin.size / 4;
+	if (n > INT32_MAX) {
+		snprintf(err, errsize, "%s: too many nodes", where);
+		return -1;
+	}
+	if (get_bin4(o, "left", where, n, &left, err, errsize) ||
+	    get_bin4(o, "right", where, n, &right, err, errsize) ||
+	    get_bin4(o, "feature", where, n, &feature, err, errsize) ||
+	    get_bin4(o, "threshold", where, n, &threshold, err, errsize) ||
+	    get_bin4(o, "value", where, n, &value, err, errsize) ||
+	    get_bin4(o, "gain", where, n, &gain, err, errsize) ||
+	    get_bin4(o, "cover", where, n, &cover, err, errsize))
+		return -1;
+	dl = map_get(o, "default_left");
+	if (!dl || dl->type != MSGPACK_OBJECT_BIN || dl->via.bin.size != n) {
+		snprintf(err, errsize, "%s: \"default_left\" is missing or not %zu bytes", where,
+		         n);
+		return -1;
+	}
+	t->nnodes = n;
+	t->left = xmalloc(n * sizeof *t->left);
+	t->right = xmalloc(n * sizeof *t->right);
+	t->feature = xmalloc(n * sizeof *t->feature);
+	t->threshold = xmalloc(n * sizeof *t->threshold);
+	t->value = xmalloc(n * sizeof *t->value);
+	t->gain = xmalloc(n * sizeof *t->gain);
+	t->cover = xmalloc(n * sizeof *t->cover);
+	t->default_left = xmalloc(n);
+	parents = xcalloc(n, 1);
+	for (size_t i = 0; i < n; i++) {
+		t->left[i] = (int32_t)load_le32(left + 4 * i);
+		t->right[i] = (int32_t)load_le32(right + 4 * i);
+		t->feature[i] = (int32_t)load_le32(feature + 4 * i);
+		t->threshold[i] = le_f32(threshold + 4 * i);
+		t->value[i] = le_f32(value + 4 * i);
+		t->gain[i] = le_f32(gain + 4 * i);
+		t->cover[i] = le_f32(cover + 4 * i);
+		t->default_left[i] = ((const uint8_t *)dl->via.bin.ptr)[i] != 0;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const char *bad = NULL;
+
+		if (t->left[i] == -1 && t->right[i] == -1) {
+			if (!isfinite(t->value[i]))
+				bad = "a leaf value is not finite";
+		} else if (t->left[i] <= (int32_t)i || t->right[i] <= (int32_t)i ||
+		           (size_t)t->left[i] >= n || (size_t)t->right[i] >= n ||
+		           t->left[i] == t->right[i]) {
+			bad = "a child index is out of range";
+		} else if (parents[t->left[i]]++ || parents[t->right[i]]++) {
+			bad = "a node has two parents";
+		} else if (t->feature[i] < 0 || (size_t)t->feature[i] >= nf) {
+			bad = "a feature index is beyond the feature count";
+		} else if (isnan(t->threshold[i])) {
+			bad = "a threshold is NaN";
+		}
+		if (bad) {
+			snprintf(err, errsize, "%s, node %zu: %s", where, i, bad);
+			free(parents);
+			return -1;
+		}
+	}
+	for (size_t i = 1; i < n; i++)
+		if (!parents[i]) {
+			snprintf(err, errsize, "%s, node %zu: unreachable from the root", where, i);
+			free(parents);
+			return -1;
+		}
+	free(parents);
+	return 0;
+}
+
+static int
+unpack_bins(const msgpack_object *fitted, struct gbt_model *m, char *err, size_t errsize)
+{
+	const msgpack_object *edges = map_get(fitted, "bin_edges");
+	const unsigned char *mins;
+	size_t nf = m->nfeatures;
+
+	if (get_bin4(fitted, "min_values", "fitted", nf, &mins, err, errsize) != 0)
+		return -1;
+	if (!edges || edges->type != MSGPACK_OBJECT_ARRAY || edges->via.array.size != nf) {
+		snprintf(err, errsize, "fitted: \"bin_edges\" is not an array of %zu features", nf);
+		return -1;
+	}
+	for (size_t j = 0; j < nf; j++) {
+		const msgpack_object *e = &edges->via.array.ptr[j];
+		size_t nb;
+
+		m->min_value[j] = le_f32(mins + 4 * j);
+		if (e->type != MSGPACK_OBJECT_BIN || e->via.bin.size % 4 != 0 ||
+		    e->via.bin.size > 4 * GBT_MAX_BIN) {
+			snprintf(err, errsize, "fitted: bin_edges of feature %zu are malformed",
+			         j + 1);
+			return -1;
+		}
+		nb = e->via.bin.size / 4;
+		m->nbins[j] = (uint32_t)nb;
+		m->cuts[j] = xmalloc((nb ? nb : 1) * sizeof **m->cuts);
+		for (size_t b = 0; b < nb; b++) {
+			m->cuts[j][b] = le_f32((const unsigned char *)e->via.bin.ptr + 4 * b);
+			if (!isfinite(m->cuts[j][b]) ||
+			    (b > 0 && !(m->cuts[j][b] > m->cuts[j][b - 1]))) {
+				snprintf(err, errsize,
+				         "fitted: bin_edges of feature %zu are not increasing "
+				         "finite values",
+				         j + 1);
+				return -1;
+			}
+		}
+	}
+	return 0;
+}
+
+static int
+unpack_scalars(const msgpack_object *fitted, struct gbt_model *m, char *err, size_t errsize)
+{
+	const msgpack_object *obj = map_get(fitted, "objective"),
+	                     *bs = map_get(fitted, "base_score");
+	const msgpack_object *npt = map_get(fitted, "num_parallel_tree");
+	const msgpack_object *best = map_get(fitted, "best_iteration");
+	char name[32];
+
+	if (!obj || obj->type != MSGPACK_OBJECT_STR || obj->via.str.size >= sizeof name) {
+		snprintf(err, errsize, "fitted: \"objective\" is missing");
+		return -1;
+	}
+	memcpy(name, obj->via.str.ptr, obj->via.str.size);
+	name[obj->via.str.size] = '\0';
+	if (gbt_objective_parse(name, &m->objective) != 0) {
+		snprintf(err, errsize, "fitted: unknown objective '%s'", name);
+		return -1;
+	}
+	if (!bs || (bs->type != MSGPACK_OBJECT_FLOAT64 && bs->type != MSGPACK_OBJECT_FLOAT32) ||
+	    !isfinite(bs->via.f64) ||
+	    (m->objective != GBT_REG_SQUAREDERROR && !(bs->via.f64 > 0 && bs->via.f64 < 1))) {
+		snprintf(err, errsize, "fitted: \"base_score\" is missing or out of range");
+		return -1;
+	}
+	m->base_score = bs->via.f64;
+	if (!npt || npt->type != MSGPACK_OBJECT_POSITIVE_INTEGER || npt->via.u64 < 1 ||
+	    npt->via.u64 > 100000) {
+		snprintf(err, errsize, "fitted: \"num_parallel_tree\" is missing or out of range");
+		return -1;
+	}
+	m->num_parallel_tree = (size_t)npt->via.u64;
+	if (!best || (best->type != MSGPACK_OBJECT_POSITIVE_INTEGER &&
+	              best->type != MSGPACK_OBJECT_NEGATIVE_INTEGER)) {
+		snprintf(err, errsize, "fitted: \"best_iteration\" is missing");
+		return -1;
+	}
+	m->best_iteration = best->type == MSGPACK_OBJECT_POSITIVE_INTEGER ? (long)best->via.u64
+	                                                                  : (long)best->via.i64;
+	return 0;
+}
+
+struct gbt_model *
+gbt_unpack(const msgpack_object *fitted, size_t nfeatures, char *err, size_t errsize)
+{
+	struct gbt_model *m;
+	const msgpack_object *trees;
+
+	if (fitted->type != MSGPACK_OBJECT_MAP) {
+		snprintf(err, errsize, "fitted: not a map");
+		return NULL;
+	}
+	m = xcalloc(1, sizeof *m);
+	m->nfeatures = nfeatures;
+	m->nbins = xcalloc(nfeatures ? nfeatures : 1, sizeof *m->nbins);
+	m->cuts = xcalloc(nfeatures ? nfeatures : 1, sizeof *m->cuts);
+	m->min_value = xcalloc(nfeatures ? nfeatures : 1, sizeof *m->min_value);
+	m->best_score = NAN;
+	if (unpack_scalars(fitted, m, err, errsize) != 0 ||
+	    unpack_bins(fitted, m, err, errsize) != 0)
+		goto fail;
+	trees = map_get(fitted, "trees");
+	if (!trees || trees->type != MSGPACK_OBJECT_ARRAY || trees->via.array.size == 0 ||
+	    trees->via.array.size % m->num_parallel_tree != 0) {
+		snprintf(
+		        err, errsize,
+		        "fitted: \"trees\" is not a non-empty array of rounds × num_parallel_tree");
+		goto fail;
+	}
+	m->trees = xcalloc(trees->via.array.size, sizeof *m->trees);
+	for (size_t k = 0; k < trees->via.array.size; k++) {
+		m->ntrees = k + 1;
+		if (unpack_tree(&trees->via.array.ptr[k], k, nfeatures, &m->trees[k], err, errsize))
+			goto fail;
+	}
+	return m;
+fail:
+	gbt_free(m);
+	return NULL;
+}
+
+/* ---- the model kind ---- */
+
+static int
+kind_unpack(const msgpack_object *fitted, size_t nfeatures, void **out, char *err, size_t errsize)
+{
+	struct gbt_model *m = gbt_unpack(fitted, nfeatures, err, errsize);
+
+	if (!m)
+		return -1;
+	*out = m;
+	return 0;
+}
+
+static void
+kind_pack(msgpack_packer *pk, const void *fitted)
+{
+	gbt_pack(pk, fitted);
+}
+
+static void
+kind_predict(const void *fitted, const double *x, size_t nrows, double *prob)
+{
+	gbt_predict(fitted, x, nrows, prob);
+	for (size_t i = 0; i < nrows; i++)
+		prob[i] = prob[i] < 0 ? 0 : prob[i] > 1 ? 1 : prob[i];
+}
+
+static void
+kind_free(void *fitted)
+{
+	gbt_free(fitted);
+}
+
+const struct model_kind gbt_kind = {
+        .name = "gbt",
+        .unpack = kind_unpack,
+        .pack = kind_pack,
+        .predict = kind_predict,
+        .free = kind_free,
+};
