@@ -1,4 +1,5 @@
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -152,7 +153,7 @@ int
 strat_kfold(const uint32_t *cls, size_t n, size_t nclasses, size_t k, struct rng *r, uint32_t *fold,
             char *err, size_t errsize)
 {
-	size_t *counts, *start, largest = 0;
+	size_t *counts, *start, *seen_at, largest = 0, pos = 0;
 	uint32_t *members, *folds;
 
 	if (k < 2 || k > n || n > UINT32_MAX) {
@@ -174,19 +175,29 @@ strat_kfold(const uint32_t *cls, size_t n, size_t nclasses, size_t k, struct rng
 	start = xcalloc(nclasses + 1, sizeof *start);
 	members = group_by_class(cls, n, nclasses, counts, start);
 	folds = xreallocarray(NULL, largest, sizeof *folds);
-	for (size_t c = 0; c < nclasses; c++) {
-		size_t m = 0;
+	/* scikit-learn orders the classes by their first row: visit them in that order. */
+	seen_at = xcalloc(nclasses, sizeof *seen_at);
+	for (size_t i = n; i-- > 0;)
+		seen_at[cls[i]] = i;
+	for (size_t visited = 0; visited < nclasses; visited++) {
+		size_t c = 0, m = 0;
 
+		for (size_t d = 1; d < nclasses; d++)
+			if (seen_at[d] < seen_at[c])
+				c = d;
+		seen_at[c] = SIZE_MAX;
 		/*
-		 * Rows sorted by class occupy positions start[c] .. start[c+1]; position p goes
-		 * to fold p mod k. List those folds, shuffle them over the class's rows.
+		 * In the rows sorted by class, this class holds positions pos .. pos + counts[c];
+		 * position p goes to fold p mod k. List those folds, shuffle them over its rows.
 		 */
-		for (size_t p = start[c]; p < start[c + 1]; p++)
+		for (size_t p = pos; p < pos + counts[c]; p++)
 			folds[m++] = (uint32_t)(p % k);
+		pos += counts[c];
 		rng_shuffle_u32(r, folds, m);
 		for (size_t i = 0; i < m; i++)
 			fold[members[start[c] + i]] = folds[i];
 	}
+	free(seen_at);
 	free(folds);
 	free(members);
 	free(start);

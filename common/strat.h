@@ -35,9 +35,10 @@ int strat_shuffle_split(const uint32_t *cls, size_t n, size_t nclasses, size_t n
                         struct rng *r, unsigned char *is_test, char *err, size_t errsize);
 
 /*
- * Stratified K-fold: fold[i] in [0, k) for each row. Fold i receives, of each class, the
- * rows at positions i, i + k, i + 2k … of the rows sorted by class (so fold sizes differ by
- * at most one), and which rows of a class go to which fold is shuffled with r. Fails when
+ * Stratified K-fold: fold[i] in [0, k) for each row. With the rows sorted by class (classes
+ * in the order of their first row, as scikit-learn numbers them), position p goes to fold
+ * p mod k, so fold sizes differ by at most one and each fold's class counts equal
+ * scikit-learn's; which rows of a class go to which fold is shuffled with r. Fails when
  * k < 2, k > n, or every class has fewer than k rows.
  */
 int strat_kfold(const uint32_t *cls, size_t n, size_t nclasses, size_t k, struct rng *r,
