@@ -1,30 +1,37 @@
 /*
- * rng.h: a small seeded pseudo-random generator — xoshiro256** (Blackman & Vigna), its state
- * filled from the seed by splitmix64. Deterministic on every host; not for cryptography.
+ * rng.h: a small, fast, seeded pseudo-random number generator (xoshiro256**, seeded through
+ * splitmix64). The same seed gives the same sequence on every platform; no global state.
+ * Not for cryptography.
  */
 #ifndef PIPEML_RNG_H
 #define PIPEML_RNG_H
 
-#include <stddef.h>
 #include <stdint.h>
 
 struct rng {
 	uint64_t s[4];
+	double spare;   /* second normal deviate of the last polar draw */
+	int have_spare; /* 1 when spare holds an unused deviate */
 };
 
-/* Seed the generator; the same seed always gives the same sequence. */
+/* Start the generator from seed (any value, 0 included). */
 void rng_seed(struct rng *r, uint64_t seed);
-/* Next 64 random bits. */
-uint64_t rng_next(struct rng *r);
-/* Uniform double in [0, 1) with 53 random bits. */
+
+/* The next 64 uniformly distributed bits. */
+uint64_t rng_next_u64(struct rng *r);
+
+/* A uniform double in [0, 1), a multiple of 2^-53. */
 double rng_uniform(struct rng *r);
-/* Uniform integer in [0, n) without modulo bias (rejection); n > 0. */
+
+/* A standard normal deviate (mean 0, sd 1), Marsaglia's polar method. */
+double rng_normal(struct rng *r);
+
+/* A uniform integer in [0, n), without modulo bias; n must be > 0 (0 is returned for 0). */
 uint64_t rng_below(struct rng *r, uint64_t n);
-/* Fisher–Yates shuffle of a[0..n). */
-void rng_shuffle_u32(struct rng *r, uint32_t *a, size_t n);
+
 /*
- * Advance r by 2^128 draws: a generator copied and jumped k times gives a sequence that does
- * not overlap the original's, e.g. one per thread.
+ * Advance r by 2^128 draws: call it k times on a copy to get the k-th of up to 2^128
+ * non-overlapping streams (one per thread) from a single seed.
  */
 void rng_jump(struct rng *r);
 
