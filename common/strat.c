@@ -7,6 +7,19 @@
 #include "strat.h"
 #include "util.h"
 
+/* Fisher–Yates shuffle of a[0..n). */
+static void
+shuffle(struct rng *r, uint32_t *a, size_t n)
+{
+	for (size_t i = n; i > 1; i--) {
+		size_t j = (size_t)rng_below(r, i);
+		uint32_t t = a[i - 1];
+
+		a[i - 1] = a[j];
+		a[j] = t;
+	}
+}
+
 size_t
 strat_test_size(double fraction, size_t n)
 {
@@ -135,7 +148,7 @@ strat_shuffle_split(const uint32_t *cls, size_t n, size_t nclasses, size_t n_tes
 	for (size_t c = 0; c < nclasses; c++) {
 		uint32_t *m = members + start[c];
 
-		rng_shuffle_u32(r, m, counts[c]);
+		shuffle(r, m, counts[c]);
 		for (size_t k = n_train_c[c]; k < n_train_c[c] + n_test_c[c]; k++)
 			is_test[m[k]] = 1;
 	}
@@ -193,7 +206,7 @@ strat_kfold(const uint32_t *cls, size_t n, size_t nclasses, size_t k, struct rng
 		for (size_t p = pos; p < pos + counts[c]; p++)
 			folds[m++] = (uint32_t)(p % k);
 		pos += counts[c];
-		rng_shuffle_u32(r, folds, m);
+		shuffle(r, folds, m);
 		for (size_t i = 0; i < m; i++)
 			fold[members[start[c] + i]] = folds[i];
 	}
