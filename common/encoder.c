@@ -382,31 +382,35 @@ learn_target(struct enc_column *c, const struct table *t, size_t j, const char *
 	if (rc == 0) {
 		int swap;
 
+		/* sorted: numbers by value, text by bytes */
 		if (c->type == COL_F64)
 			swap = strtod(labels[0], NULL) > strtod(labels[1], NULL);
 		else
 			swap = cats_cmp(&labels[0], &labels[1]) > 0;
-		if (positive) {
-			double p, l0 = strtod(labels[0], NULL), l1 = strtod(labels[1], NULL);
-			int numeric = c->type == COL_F64 &&
-			              parse_f64(positive, strlen(positive), &p) == 0;
-
-			if (numeric ? p == l1 : strcmp(positive, labels[1]) == 0)
-				swap = 0;
-			else if (numeric ? p == l0 : strcmp(positive, labels[0]) == 0)
-				swap = 1;
-			else
-				rc = fail(
-				        err, errsize,
-				        "--positive: '%s' is not a value of the target '%s' ('%s', "
-				        "'%s')",
-				        positive, c->name, labels[0], labels[1]);
-		}
 		if (swap) {
 			char *x = labels[0];
 
 			labels[0] = labels[1];
 			labels[1] = x;
+		}
+		if (positive) {
+			double p, l0 = strtod(labels[0], NULL), l1 = strtod(labels[1], NULL);
+			int numeric = c->type == COL_F64 &&
+			              parse_f64(positive, strlen(positive), &p) == 0;
+
+			swap = numeric ? p == l0 : strcmp(positive, labels[0]) == 0;
+			if (!swap && !(numeric ? p == l1 : strcmp(positive, labels[1]) == 0))
+				rc = fail(
+				        err, errsize,
+				        "--positive: '%s' is not a value of the target '%s' ('%s', "
+				        "'%s')",
+				        positive, c->name, labels[0], labels[1]);
+			if (swap) {
+				char *x = labels[0];
+
+				labels[0] = labels[1];
+				labels[1] = x;
+			}
 		}
 	}
 	if (rc != 0) {
