@@ -1,10 +1,15 @@
 #!/usr/bin/env bats
 # encode: scaling, one-hot, target, ids; learn and apply a state; every error.
+
+# shellcheck disable=SC2154 # $stderr is set by bats' run --separate-stderr
+# shellcheck disable=SC2016 # sh -c scripts take their arguments as $1, $2
+
 load helper
+bats_require_minimum_version 1.5.0
 
 # A small clean table as a stream: $T/in.pml from the CSV on stdin.
 stream() {
-	from-csv -t id,y,grp,flag "$@" >"$BATS_TEST_TMPDIR/in.pml"
+	from-csv -t id,y,grp,flag >"$BATS_TEST_TMPDIR/in.pml"
 }
 
 setup() {
@@ -285,9 +290,10 @@ open(sys.argv[1], "wb").write(msgpack.packb(s))' "$T/state"
 @test "encode --help lists every option, and the man page documents each" {
 	run encode --help
 	assert_success
-	for o in $(grep -o -- '--[a-z-]*' <<<"$output" | sort -u); do
-		grep -q -- "Fl ${o#-}" "$ROOT/man/encode.1" || fail "man/encode.1 lacks $o"
-	done
+	missing=$(grep -o -- '--[a-z-]*' <<<"$output" | sort -u | while read -r o; do
+		grep -q -- "Fl ${o#-}" "$ROOT/man/encode.1" || echo "$o"
+	done)
+	[ -z "$missing" ] || fail "man/encode.1 lacks $missing"
 	run encode --version
 	assert_success
 	assert_output --regexp '^encode '
