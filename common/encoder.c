@@ -301,8 +301,8 @@ static void
 learn_categories(struct enc_column *c, const struct table *t, size_t j)
 {
 	struct strmap seen;
-	char **cats = NULL;
-	size_t n = 0, cap = 0;
+	size_t n = 0, cap = 16;
+	char **cats = xcalloc(cap, sizeof *cats);
 
 	strmap_init(&seen);
 	for (size_t bi = 0; bi < t->nbatches; bi++) {
@@ -315,7 +315,7 @@ learn_categories(struct enc_column *c, const struct table *t, size_t j)
 			if (len == 0 || strmap_put(&seen, s, len, n) != n)
 				continue;
 			if (n == cap) {
-				cap = cap ? 2 * cap : 16;
+				cap *= 2;
 				cats = xreallocarray(cats, cap, sizeof *cats);
 			}
 			cats[n++] = xstrndup(s, len);
