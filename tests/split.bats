@@ -227,3 +227,14 @@ for k, (_, te) in enumerate(StratifiedKFold(10, shuffle=True, random_state=0).sp
 	assert_success
 	assert_output --regexp '^split '
 }
+
+@test "split --test to a FIFO writes through it and leaves the FIFO in place" {
+	rows 100 40 >"$T/in.pml"
+	mkfifo "$T/fifo"
+	to-csv "$T/fifo" >"$T/test.csv" &
+	split -t "$T/fifo" "$T/in.pml" >"$T/train.pml"
+	wait
+	[ -p "$T/fifo" ]
+	run sh -c 'tail -n +2 "$1" | wc -l' _ "$T/test.csv"
+	assert_output 15
+}
