@@ -12,6 +12,7 @@
 #define STATE_FORMAT   "pipeml-encode-state"
 #define STATE_VERSION  1
 #define STATE_MAX_SIZE ((size_t)1 << 30)
+#define FEW_CATEGORIES 16 /* up to this many, a linear scan beats hashing */
 
 static const char *const use_names[] = {"feature", "minmax", "standard", "onehot",
                                         "target",  "id",     "fold",     "drop"};
@@ -74,9 +75,25 @@ set_cats(struct enc_column *c, char **cats, size_t n)
 {
 	c->cats = cats;
 	c->ncats = n;
-	strmap_init(&c->catmap);
-	for (size_t k = 0; k < n; k++)
-		strmap_put(&c->catmap, cats[k], strlen(cats[k]), k);
+	c->catlen = xreallocarray(c->catlen, n ? n : 1, sizeof *c->catlen);
+	strmap_free(&c->catmap);
+	for (size_t k = 0; k < n; k++) {
+		c->catlen[k] = strlen(cats[k]);
+		if (n > FEW_CATEGORIES)
+			strmap_put(&c->catmap, cats[k], c->catlen[k], k);
+	}
+}
+
+/* Index of a category (or target label), or -1. */
+static long
+cat_index(const struct enc_column *c, const char *s, size_t len)
+{
+	if (c->ncats > FEW_CATEGORIES)
+		return strmap_get(&c->catmap, s, len);
+	for (size_t k = 0; k < c->ncats; k++)
+		if (c->catlen[k] == len && memcmp(c->cats[k], s, len) == 0)
+			return (long)k;
+	return -1;
 }
 
 void
@@ -89,8 +106,8 @@ encoder_free(struct encoder *e)
 		for (size_t k = 0; k < c->ncats; k++)
 			free(c->cats[k]);
 		free(c->cats);
-		if (c->use == ENC_ONEHOT || c->use == ENC_TARGET)
-			strmap_free(&c->catmap);
+		free(c->catlen);
+		strmap_free(&c->catmap);
 	}
 	free(e->cols);
 	free(e->onehot_order);
@@ -300,30 +317,36 @@ learn_scale(struct enc_column *c, const struct table *t, size_t j, char *err, si
 static void
 learn_categories(struct enc_column *c, const struct table *t, size_t j)
 {
-	struct strmap seen;
-	size_t n = 0, cap = 16;
-	char **cats = xcalloc(cap, sizeof *cats);
+	size_t cap = 16;
 
-	strmap_init(&seen);
+	c->cats = xcalloc(cap, sizeof *c->cats);
+	c->catlen = xcalloc(cap, sizeof *c->catlen);
 	for (size_t bi = 0; bi < t->nbatches; bi++) {
 		const struct batch *b = &t->batches[bi];
 
 		for (size_t i = 0; i < b->nrows; i++) {
-			size_t len;
+			size_t len, n = c->ncats;
 			const char *s = batch_str(b, i, j, &len);
 
-			if (len == 0 || strmap_put(&seen, s, len, n) != n)
+			if (len == 0 || cat_index(c, s, len) >= 0)
 				continue;
 			if (n == cap) {
 				cap *= 2;
-				cats = xreallocarray(cats, cap, sizeof *cats);
+				c->cats = xreallocarray(c->cats, cap, sizeof *c->cats);
+				c->catlen = xreallocarray(c->catlen, cap, sizeof *c->catlen);
 			}
-			cats[n++] = xstrndup(s, len);
+			c->cats[n] = xstrndup(s, len);
+			c->catlen[n] = len;
+			c->ncats = n + 1;
+			/* past a few categories, cat_index looks them up in the map: put them all
+			 */
+			if (c->ncats > FEW_CATEGORIES)
+				for (size_t k = n == FEW_CATEGORIES ? 0 : n; k <= n; k++)
+					strmap_put(&c->catmap, c->cats[k], c->catlen[k], k);
 		}
 	}
-	strmap_free(&seen);
-	qsort(cats, n, sizeof *cats, cats_cmp);
-	set_cats(c, cats, n);
+	qsort(c->cats, c->ncats, sizeof *c->cats, cats_cmp);
+	set_cats(c, c->cats, c->ncats);
 }
 
 static const char *
@@ -577,7 +600,7 @@ apply_target(const struct enc_column *c, const struct batch *in, struct batch *o
 			y[i] = NAN; /* new rows may lack a label */
 			continue;
 		}
-		switch (strmap_get(&c->catmap, s, len)) {
+		switch (cat_index(c, s, len)) {
 		case 0:
 			y[i] = 0;
 			break;
@@ -651,7 +674,7 @@ apply_onehot(struct enc_column *c, const struct batch *in, struct batch *out, in
 
 		if (len == 0)
 			continue;
-		k = strmap_get(&c->catmap, s, len);
+		k = cat_index(c, s, len);
 		if (k > 0) {
 			out->cols[c->out + k - 1].f64[i] = 1;
 		} else if (k < 0) {
@@ -871,8 +894,9 @@ load_column(struct enc_column *c, const msgpack_object *o, char *err, size_t err
 			rc = -1;
 	}
 	set_cats(c, c->cats, list->via.array.size);
-	if (rc == 0 && c->catmap.len != c->ncats)
-		rc = -1;
+	for (size_t k = 0; k < c->ncats && rc == 0; k++)
+		if (cat_index(c, c->cats[k], c->catlen[k]) != (long)k)
+			rc = -1; /* a repeated category */
 	if (rc != 0)
 		return fail(err, errsize, "column '%s' has an empty or repeated category", c->name);
 	if (c->use == ENC_TARGET) {

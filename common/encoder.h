@@ -33,10 +33,11 @@ struct enc_column {
 	char *name;
 	enum col_type type; /* in the training stream */
 	enum enc_use use;
-	double lo, hi; /* ENC_MINMAX: min, max; ENC_STANDARD: mean, sd */
-	size_t ncats;  /* ENC_ONEHOT: categories, sorted; ENC_TARGET: 2 labels, negative */
-	char **cats;   /* first */
-	struct strmap catmap;
+	double lo, hi;        /* ENC_MINMAX: min, max; ENC_STANDARD: mean, sd */
+	size_t ncats;         /* ENC_ONEHOT: categories, sorted; ENC_TARGET: its 2 labels, */
+	char **cats;          /* the negative first */
+	size_t *catlen;       /* strlen of each */
+	struct strmap catmap; /* category -> index, when there are many */
 	size_t first_feature; /* ENC_ONEHOT: output index of the dummy of cats[1] */
 	uint64_t unseen;      /* apply: values not seen in training, counted */
 	long in;              /* bound: the column's index in the input, or -1 if absent */

@@ -298,3 +298,24 @@ open(sys.argv[1], "wb").write(msgpack.packb(s))' "$T/state"
 	assert_success
 	assert_output --regexp '^encode '
 }
+
+@test "encode handles columns with many categories (hashed) as with few" {
+	{
+		echo y,g
+		for i in 7 3 19 0 12 5 16 1 9 14 2 18 6 11 4 17 8 13 10 15 3 19; do
+			echo "$((i % 2)),c$(printf %02d "$i")"
+		done
+	} >"$T/f.csv"
+	from-csv -t y,g "$T/f.csv" | encode -y y -c g -S "$T/st" | to-csv >"$T/out"
+	run head -1 "$T/out"
+	assert_output "y,$(for i in $(seq 1 19); do printf 'g_c%02d,' "$i"; done | sed 's/,$//')"
+	run sed -n 3p "$T/out"
+	assert_output "1,0,0,1$(printf ',0%.0s' $(seq 1 16))"
+	printf '%s\n' y,g 1,c05 0,zz 1,c00 | from-csv -t y,g | encode --state "$T/st" | to-csv >"$T/out2"
+	run cut -d, -f1,6 "$T/out2"
+	assert_output "$(printf '%s\n' y,g_c05 1,1 0,0 1,0)"
+	printf '%s\n' y,g 1,zz | from-csv -t y,g >"$T/u.pml"
+	run_split encode --strict --state "$T/st" "$T/u.pml"
+	assert_failure 1
+	[ "$stderr" = "encode: $T/u.pml: row 1: column 'g': category 'zz' was not seen in training (--strict)" ]
+}
