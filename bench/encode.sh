@@ -2,11 +2,12 @@
 # encode against the same step in pandas + scikit-learn (get_dummies(drop_first) and
 # MinMaxScaler, the notebook's steps 8, 10-12), input and output included on both sides:
 # pandas reads the cleaned rows as CSV and writes the matrix as CSV; encode reads the cleaned
-# rows as a stream and writes a stream. Also: encode's time against a CSV parse of the same
+# rows as a stream and writes a stream. Both write to /dev/null, so that the disk's write-back
+# of earlier steps does not add noise. Also: encode's time against a CSV parse of the same
 # rows (from-csv) and against csvclean on as many raw rows (when bin/csvclean and bin/synth
 # exist, or CSVCLEAN= and SYNTH= name them).
 # Data: BENCH_ROWS (default 1000000) rows shaped like csvclean's output, from
-# bench/gold_rows.awk; BENCH_RUNS (default 3) runs each after a warm-up.
+# bench/gold_rows.awk; BENCH_RUNS (default 3) runs each after BENCH_WARMUP (default 1) warm-up runs.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 bin="$root/bin"
@@ -50,19 +51,19 @@ pd.concat([d["lead_id"], y, X], axis=1).to_csv(dst, index=False)
 PY
 
 cmds=(
-	-n "encode (learn)" "'$bin/encode' $flags '$mp' >'$out/enc.mp'"
-	-n "encode --state" "'$bin/encode' --state '$out/encode.state' '$mp' >'$out/enc.mp'"
-	-n "pandas+sklearn" "$py '$out/encode_pandas.py' '$gold' '$out/enc_pandas.csv'"
-	-n "from-csv (CSV parse)" "'$bin/from-csv' -t lead_id,lead_indicator,customer_group,onboarding '$gold' >'$out/parse.mp'"
+	-n "encode (learn)" "'$bin/encode' $flags '$mp' >/dev/null"
+	-n "encode --state" "'$bin/encode' --state '$out/encode.state' '$mp' >/dev/null"
+	-n "pandas+sklearn" "$py '$out/encode_pandas.py' '$gold' /dev/null"
+	-n "from-csv (CSV parse)" "'$bin/from-csv' -t lead_id,lead_indicator,customer_group,onboarding '$gold' >/dev/null"
 )
 if [ -x "$csvclean" ] && [ -x "$synth" ]; then
 	raw="$out/raw-$rows.csv"
 	[ -s "$raw" ] || { "$synth" -n "$rows" --seed 1 >"$raw.tmp" && mv "$raw.tmp" "$raw"; }
-	cmds+=(-n "csvclean (raw rows)" "'$csvclean' --date 'date_part=2024-01-01..2024-01-31' --drop is_active,marketing_consent,first_booking,existing_customer,last_seen,domain,country,visited_learn_more_before_booking,visited_faq --require lead_indicator,lead_id --keep source=signup --categorical lead_id,lead_indicator,customer_group,onboarding,source,customer_code,date_part --numeric purchases,time_spent,n_visits --clip 2 --impute-mean purchases,time_spent,n_visits --fill customer_code=None --impute-mode customer_group,onboarding,source,date_part --map bin_source=source:li=socials,fb=socials,organic=group1,signup=group1 '$raw' >'$out/clean.mp'")
+	cmds+=(-n "csvclean (raw rows)" "'$csvclean' --date 'date_part=2024-01-01..2024-01-31' --drop is_active,marketing_consent,first_booking,existing_customer,last_seen,domain,country,visited_learn_more_before_booking,visited_faq --require lead_indicator,lead_id --keep source=signup --categorical lead_id,lead_indicator,customer_group,onboarding,source,customer_code,date_part --numeric purchases,time_spent,n_visits --clip 2 --impute-mean purchases,time_spent,n_visits --fill customer_code=None --impute-mode customer_group,onboarding,source,date_part --map bin_source=source:li=socials,fb=socials,organic=group1,signup=group1 '$raw' >/dev/null")
 else
 	echo "bench: csvclean or synth not built: no comparison with csvclean" >&2
 fi
-hyperfine --style none --warmup 1 --runs "$runs" --export-json "$out/encode.json" "${cmds[@]}" \
+hyperfine --style none --warmup "${BENCH_WARMUP:-1}" --runs "$runs" --export-json "$out/encode.json" "${cmds[@]}" \
 	>"$out/encode.log" 2>&1 || { cat "$out/encode.log" >&2; exit 1; }
 
 echo "== encode.sh: $rows rows, CSV $(($(wc -c <"$gold") / 1000000)) MB, stream $(($(wc -c <"$mp") / 1000000)) MB (median of $runs runs)"

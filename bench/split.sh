@@ -2,8 +2,9 @@
 # split against the same step in pandas + scikit-learn (StratifiedShuffleSplit, test_size
 # 0.15, as the notebook's step 13), input and output included on both sides: pandas reads the
 # encoded rows as CSV and writes train and test CSV; split reads the encoded stream and writes
-# two streams. Data: BENCH_ROWS (default 1000000) rows from bench/gold_rows.awk, encoded;
-# BENCH_RUNS (default 3) runs each after a warm-up.
+# two streams. On both sides the train rows go to /dev/null, the test rows to a file under
+# bench/out (never name a device with -t: older builds renamed a file over it). Data: BENCH_ROWS (default 1000000) rows from bench/gold_rows.awk, encoded;
+# BENCH_RUNS (default 3) runs each after BENCH_WARMUP (default 1) warm-up runs.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 bin="$root/bin"
@@ -44,10 +45,10 @@ d.iloc[tr].to_csv(train, index=False)
 d.iloc[te].to_csv(test, index=False)
 PY
 
-hyperfine --style none --warmup 1 --runs "$runs" --export-json "$out/split.json" \
-	-n "split" "'$bin/split' -t '$out/split-test.mp' '$enc' >'$out/split-train.mp'" \
-	-n "split --folds 10" "'$bin/split' -k 10 -t '$out/split-test.mp' '$enc' >'$out/split-train.mp'" \
-	-n "pandas+sklearn" "$py '$out/split_pandas.py' '${enc%.mp}.csv' '$out/train.csv' '$out/test.csv'" \
+hyperfine --style none --warmup "${BENCH_WARMUP:-1}" --runs "$runs" --export-json "$out/split.json" \
+	-n "split" "'$bin/split' -t '$out/split-test.mp' '$enc' >/dev/null" \
+	-n "split --folds 10" "'$bin/split' -k 10 -t '$out/split-test.mp' '$enc' >/dev/null" \
+	-n "pandas+sklearn" "$py '$out/split_pandas.py' '${enc%.mp}.csv' /dev/null '$out/test.csv'" \
 	>"$out/split.log" 2>&1 || { cat "$out/split.log" >&2; exit 1; }
 
 echo "== split.sh: $rows encoded rows, stream $(($(wc -c <"$enc") / 1000000)) MB, CSV $(($(wc -c <"${enc%.mp}.csv") / 1000000)) MB (median of $runs runs)"
