@@ -90,8 +90,12 @@ cat_index(const struct enc_column *c, const char *s, size_t len)
 {
 	if (c->ncats > FEW_CATEGORIES)
 		return strmap_get(&c->catmap, s, len);
+	if (len == 0)
+		return -1; /* categories are never empty */
+	/* the first byte settles most mismatches without a call to memcmp */
 	for (size_t k = 0; k < c->ncats; k++)
-		if (c->catlen[k] == len && memcmp(c->cats[k], s, len) == 0)
+		if (c->catlen[k] == len && c->cats[k][0] == s[0] &&
+		    memcmp(c->cats[k] + 1, s + 1, len - 1) == 0)
 			return (long)k;
 	return -1;
 }
