@@ -259,98 +259,80 @@ assign_uses(struct encoder *e, const struct enc_spec *spec, const struct schema 
 	return rc;
 }
 
-/* Min and max (ENC_MINMAX) or mean and sd over n (ENC_STANDARD), missing values ignored. */
+/*
+ * Min and max (ENC_MINMAX) or the sums for the mean and sd (ENC_STANDARD) of a batch's values,
+ * missing values ignored. The sd's sum of squares is Welford's, so that one pass suffices.
+ */
 static int
-learn_scale(struct enc_column *c, const struct table *t, size_t j, char *err, size_t errsize)
+learn_scale(struct enc_column *c, const struct batch *b, size_t j, uint64_t first_row, char *err,
+            size_t errsize)
 {
-	double lo = INFINITY, hi = -INFINITY, sum = 0, ss = 0;
-	size_t n = 0, row = 0;
+	for (size_t i = 0; i < b->nrows; i++) {
+		double x, delta;
 
-	for (size_t bi = 0; bi < t->nbatches; bi++) {
-		const struct batch *b = &t->batches[bi];
+		if (cell_f64(b, i, j, &x) != 0) {
+			size_t len;
+			const char *s = batch_str(b, i, j, &len);
 
-		for (size_t i = 0; i < b->nrows; i++, row++) {
-			double x;
-
-			if (cell_f64(b, i, j, &x) != 0) {
-				size_t len;
-				const char *s = batch_str(b, i, j, &len);
-
-				return fail(err, errsize,
-				            "row %zu: column '%s': '%.*s' is not a number", row + 1,
-				            c->name, (int)(len > 64 ? 64 : len), s);
-			}
-			if (isnan(x))
-				continue;
-			if (!isfinite(x))
-				return fail(err, errsize,
-				            "row %zu: column '%s': %g cannot be scaled", row + 1,
-				            c->name, x);
-			lo = x < lo ? x : lo;
-			hi = x > hi ? x : hi;
-			sum += x;
-			n++;
+			return fail(err, errsize, "row %llu: column '%s': '%.*s' is not a number",
+			            (unsigned long long)(first_row + i), c->name,
+			            (int)(len > 64 ? 64 : len), s);
 		}
+		if (isnan(x))
+			continue;
+		if (!isfinite(x))
+			return fail(err, errsize, "row %llu: column '%s': %g cannot be scaled",
+			            (unsigned long long)(first_row + i), c->name, x);
+		if (c->count == 0 || x < c->lo)
+			c->lo = x;
+		if (c->count == 0 || x > c->hi)
+			c->hi = x;
+		c->count++;
+		c->sum += x;
+		delta = x - c->wmean;
+		c->wmean += delta / (double)c->count;
+		c->m2 += delta * (x - c->wmean);
 	}
-	if (n == 0)
-		return fail(err, errsize, "column '%s' has no values to learn its scaling from",
-		            c->name);
-	if (c->use == ENC_MINMAX) {
-		c->lo = lo;
-		c->hi = hi;
-		return 0;
-	}
-	/* sd = sqrt(Σ (x − mean)² / n), a second pass for accuracy */
-	c->lo = sum / (double)n;
-	for (size_t bi = 0; bi < t->nbatches; bi++) {
-		const struct batch *b = &t->batches[bi];
-
-		for (size_t i = 0; i < b->nrows; i++) {
-			double x;
-
-			cell_f64(b, i, j, &x);
-			if (!isnan(x))
-				ss += (x - c->lo) * (x - c->lo);
-		}
-	}
-	c->hi = sqrt(ss / (double)n);
 	return 0;
 }
 
-/* The distinct non-empty values of a text column, sorted by bytes. */
-static void
-learn_categories(struct enc_column *c, const struct table *t, size_t j)
+static int
+finish_scale(struct enc_column *c, char *err, size_t errsize)
 {
-	size_t cap = 16;
-
-	c->cats = xcalloc(cap, sizeof *c->cats);
-	c->catlen = xcalloc(cap, sizeof *c->catlen);
-	for (size_t bi = 0; bi < t->nbatches; bi++) {
-		const struct batch *b = &t->batches[bi];
-
-		for (size_t i = 0; i < b->nrows; i++) {
-			size_t len, n = c->ncats;
-			const char *s = batch_str(b, i, j, &len);
-
-			if (len == 0 || cat_index(c, s, len) >= 0)
-				continue;
-			if (n == cap) {
-				cap *= 2;
-				c->cats = xreallocarray(c->cats, cap, sizeof *c->cats);
-				c->catlen = xreallocarray(c->catlen, cap, sizeof *c->catlen);
-			}
-			c->cats[n] = xstrndup(s, len);
-			c->catlen[n] = len;
-			c->ncats = n + 1;
-			/* past a few categories, cat_index looks them up in the map: put them all
-			 */
-			if (c->ncats > FEW_CATEGORIES)
-				for (size_t k = n == FEW_CATEGORIES ? 0 : n; k <= n; k++)
-					strmap_put(&c->catmap, c->cats[k], c->catlen[k], k);
-		}
+	if (c->count == 0)
+		return fail(err, errsize, "column '%s' has no values to learn its scaling from",
+		            c->name);
+	if (c->use == ENC_STANDARD) {
+		/* mean = Σx / n, sd = sqrt(Σ (x − mean)² / n) */
+		c->lo = c->sum / (double)c->count;
+		c->hi = sqrt(c->m2 / (double)c->count);
 	}
-	qsort(c->cats, c->ncats, sizeof *c->cats, cats_cmp);
-	set_cats(c, c->cats, c->ncats);
+	return 0;
+}
+
+/* Add a batch's new non-empty values of a text column to its categories. */
+static void
+learn_categories(struct enc_column *c, const struct batch *b, size_t j)
+{
+	for (size_t i = 0; i < b->nrows; i++) {
+		size_t len, n = c->ncats;
+		const char *s = batch_str(b, i, j, &len);
+
+		if (len == 0 || cat_index(c, s, len) >= 0)
+			continue;
+		if (n == c->catcap) {
+			c->catcap = c->catcap ? 2 * c->catcap : 16;
+			c->cats = xreallocarray(c->cats, c->catcap, sizeof *c->cats);
+			c->catlen = xreallocarray(c->catlen, c->catcap, sizeof *c->catlen);
+		}
+		c->cats[n] = xstrndup(s, len);
+		c->catlen[n] = len;
+		c->ncats = n + 1;
+		/* past a few categories, cat_index looks them up in the map: put them all */
+		if (c->ncats > FEW_CATEGORIES)
+			for (size_t k = n == FEW_CATEGORIES ? 0 : n; k <= n; k++)
+				strmap_put(&c->catmap, c->cats[k], c->catlen[k], k);
+	}
 }
 
 static const char *
@@ -366,101 +348,83 @@ label_text(const struct batch *b, size_t i, size_t j, size_t *len, char *num, si
 	return num;
 }
 
-/* The target's two labels, negative first: sorted (numbers by value), or --positive second. */
+/* Collect the target's labels (as text): every row has one, and there are at most two. */
 static int
-learn_target(struct enc_column *c, const struct table *t, size_t j, const char *positive, char *err,
+learn_target(struct enc_column *c, const struct batch *b, size_t j, uint64_t first_row, char *err,
              size_t errsize)
 {
-	char *labels[3] = {NULL, NULL, NULL}, num[40];
-	size_t n = 0, row = 0;
-	int rc = 0;
+	char num[40];
 
-	for (size_t bi = 0; bi < t->nbatches && rc == 0; bi++) {
-		const struct batch *b = &t->batches[bi];
-
-		for (size_t i = 0; i < b->nrows && rc == 0; i++, row++) {
-			size_t len, k;
-			const char *s = label_text(b, i, j, &len, num, sizeof num);
-
-			if (len == 0) {
-				rc = fail(err, errsize, "row %zu: the target '%s' is missing",
-				          row + 1, c->name);
-				break;
-			}
-			for (k = 0; k < n; k++)
-				if (strlen(labels[k]) == len && memcmp(labels[k], s, len) == 0)
-					break;
-			if (k < n)
-				continue;
-			if (n == 2)
-				rc = fail(
-				        err, errsize,
-				        "row %zu: the target '%s' has a third value '%.*s' (after "
-				        "'%s' and '%s'); it must have two",
-				        row + 1, c->name, (int)(len > 64 ? 64 : len), s, labels[0],
-				        labels[1]);
-			else
-				labels[n++] = xstrndup(s, len);
-		}
+	if (c->cats == NULL) {
+		c->cats = xcalloc(2, sizeof *c->cats);
+		c->catlen = xcalloc(2, sizeof *c->catlen);
 	}
-	if (rc == 0 && n < 2)
-		rc = fail(err, errsize, "the target '%s' has %s; it must have two values", c->name,
-		          n ? "a single value" : "no rows");
-	if (rc == 0) {
-		int swap;
+	for (size_t i = 0; i < b->nrows; i++) {
+		size_t len;
+		const char *s = label_text(b, i, j, &len, num, sizeof num);
 
-		/* sorted: numbers by value, text by bytes */
-		if (c->type == COL_F64)
-			swap = strtod(labels[0], NULL) > strtod(labels[1], NULL);
-		else
-			swap = cats_cmp(&labels[0], &labels[1]) > 0;
-		if (swap) {
-			char *x = labels[0];
-
-			labels[0] = labels[1];
-			labels[1] = x;
-		}
-		if (positive) {
-			double p, l0 = strtod(labels[0], NULL), l1 = strtod(labels[1], NULL);
-			int numeric = c->type == COL_F64 &&
-			              parse_f64(positive, strlen(positive), &p) == 0;
-
-			swap = numeric ? p == l0 : strcmp(positive, labels[0]) == 0;
-			if (!swap && !(numeric ? p == l1 : strcmp(positive, labels[1]) == 0))
-				rc = fail(
-				        err, errsize,
-				        "--positive: '%s' is not a value of the target '%s' ('%s', "
-				        "'%s')",
-				        positive, c->name, labels[0], labels[1]);
-			if (swap) {
-				char *x = labels[0];
-
-				labels[0] = labels[1];
-				labels[1] = x;
-			}
-		}
+		if (len == 0)
+			return fail(err, errsize, "row %llu: the target '%s' is missing",
+			            (unsigned long long)(first_row + i), c->name);
+		if (cat_index(c, s, len) >= 0)
+			continue;
+		if (c->ncats == 2)
+			return fail(
+			        err, errsize,
+			        "row %llu: the target '%s' has a third value '%.*s' (after '%s' "
+			        "and '%s'); it must have two",
+			        (unsigned long long)(first_row + i), c->name,
+			        (int)(len > 64 ? 64 : len), s, c->cats[0], c->cats[1]);
+		c->cats[c->ncats] = xstrndup(s, len);
+		c->catlen[c->ncats++] = len;
 	}
-	if (rc != 0) {
-		for (size_t k = 0; k < n; k++)
-			free(labels[k]);
-		return rc;
+	return 0;
+}
+
+static void
+swap_labels(struct enc_column *c)
+{
+	char *x = c->cats[0];
+
+	c->cats[0] = c->cats[1];
+	c->cats[1] = x;
+}
+
+/* The two labels, negative first: sorted (numbers by value), or --positive second. */
+static int
+finish_target(struct enc_column *c, const char *positive, char *err, size_t errsize)
+{
+	double p, l0, l1;
+	int numeric;
+
+	if (c->ncats < 2)
+		return fail(err, errsize, "the target '%s' has %s; it must have two values",
+		            c->name, c->ncats ? "a single value" : "no rows");
+	if (c->type == COL_F64 ? strtod(c->cats[0], NULL) > strtod(c->cats[1], NULL)
+	                       : cats_cmp(&c->cats[0], &c->cats[1]) > 0)
+		swap_labels(c);
+	l0 = strtod(c->cats[0], NULL);
+	l1 = strtod(c->cats[1], NULL);
+	if (positive) {
+		numeric = c->type == COL_F64 && parse_f64(positive, strlen(positive), &p) == 0;
+		if (numeric ? p == l0 : strcmp(positive, c->cats[0]) == 0)
+			swap_labels(c);
+		else if (!(numeric ? p == l1 : strcmp(positive, c->cats[1]) == 0))
+			return fail(
+			        err, errsize,
+			        "--positive: '%s' is not a value of the target '%s' ('%s', '%s')",
+			        positive, c->name, c->cats[0], c->cats[1]);
 	}
-	c->cats = xcalloc(2, sizeof *c->cats);
-	c->cats[0] = labels[0];
-	c->cats[1] = labels[1];
 	set_cats(c, c->cats, 2);
-	c->lo = strtod(labels[0], NULL);
-	c->hi = strtod(labels[1], NULL);
+	c->lo = strtod(c->cats[0], NULL);
+	c->hi = strtod(c->cats[1], NULL);
 	return 0;
 }
 
 int
-encoder_learn(struct encoder *e, const struct enc_spec *spec, const struct table *t, char *err,
-              size_t errsize)
+encoder_learn_start(struct encoder *e, const struct enc_spec *spec, const struct schema *s,
+                    char *err, size_t errsize)
 {
-	const struct schema *s = &t->schema;
-	int rc;
-
 	memset(e, 0, sizeof *e);
 	e->ncols = s->ncols;
 	e->cols = xcalloc(s->ncols ? s->ncols : 1, sizeof *e->cols);
@@ -470,30 +434,75 @@ encoder_learn(struct encoder *e, const struct enc_spec *spec, const struct table
 		e->cols[j].type = s->cols[j].type;
 		e->cols[j].use = ENC_DROP;
 	}
-	rc = assign_uses(e, spec, s, err, errsize);
-	for (size_t j = 0; j < s->ncols && rc == 0; j++) {
+	if (assign_uses(e, spec, s, err, errsize) != 0) {
+		encoder_free(e);
+		return -1;
+	}
+	return 0;
+}
+
+int
+encoder_learn_batch(struct encoder *e, const struct batch *b, uint64_t first_row, char *err,
+                    size_t errsize)
+{
+	int rc = 0;
+
+	for (size_t j = 0; j < e->ncols && rc == 0; j++) {
 		struct enc_column *c = &e->cols[j];
 
 		if (c->use == ENC_MINMAX || c->use == ENC_STANDARD)
-			rc = learn_scale(c, t, j, err, errsize);
+			rc = learn_scale(c, b, j, first_row, err, errsize);
 		else if (c->use == ENC_ONEHOT)
-			learn_categories(c, t, j);
+			learn_categories(c, b, j);
 		else if (c->use == ENC_TARGET)
-			rc = learn_target(c, t, j, spec->positive, err, errsize);
+			rc = learn_target(c, b, j, first_row, err, errsize);
 	}
-	if (rc == 0 && spec->positive && !spec->target) {
-		int any = 0;
+	if (rc != 0)
+		encoder_free(e);
+	return rc;
+}
 
-		for (size_t j = 0; j < e->ncols; j++)
-			any |= e->cols[j].use == ENC_TARGET;
-		if (!any)
-			rc = fail(err, errsize, "--positive needs a target column (--target)");
+int
+encoder_learn_finish(struct encoder *e, const struct enc_spec *spec, char *err, size_t errsize)
+{
+	int rc = 0, any_target = 0;
+
+	for (size_t j = 0; j < e->ncols && rc == 0; j++) {
+		struct enc_column *c = &e->cols[j];
+
+		if (c->use == ENC_MINMAX || c->use == ENC_STANDARD) {
+			rc = finish_scale(c, err, errsize);
+		} else if (c->use == ENC_ONEHOT) {
+			qsort(c->cats, c->ncats, sizeof *c->cats, cats_cmp);
+			set_cats(c, c->cats, c->ncats);
+		} else if (c->use == ENC_TARGET) {
+			rc = finish_target(c, spec->positive, err, errsize);
+			any_target = 1;
+		}
 	}
+	if (rc == 0 && spec->positive && !any_target)
+		rc = fail(err, errsize, "--positive needs a target column (--target)");
 	if (rc == 0)
 		rc = name_features(e, err, errsize);
 	if (rc != 0)
 		encoder_free(e);
 	return rc;
+}
+
+int
+encoder_learn(struct encoder *e, const struct enc_spec *spec, const struct table *t, char *err,
+              size_t errsize)
+{
+	uint64_t row = 1;
+
+	if (encoder_learn_start(e, spec, &t->schema, err, errsize) != 0)
+		return -1;
+	for (size_t bi = 0; bi < t->nbatches; bi++) {
+		if (encoder_learn_batch(e, &t->batches[bi], row, err, errsize) != 0)
+			return -1;
+		row += t->batches[bi].nrows;
+	}
+	return encoder_learn_finish(e, spec, err, errsize);
 }
 
 int

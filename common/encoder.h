@@ -40,8 +40,11 @@ struct enc_column {
 	struct strmap catmap; /* category -> index, when there are many */
 	size_t first_feature; /* ENC_ONEHOT: output index of the dummy of cats[1] */
 	uint64_t unseen;      /* apply: values not seen in training, counted */
-	long in;              /* bound: the column's index in the input, or -1 if absent */
-	long out;             /* bound: its (first) output column, or -1 */
+	uint64_t count; /* learning: values seen, their sum, Welford's mean and Σ(x − mean)² */
+	double sum, wmean, m2;
+	size_t catcap; /* learning: room in cats */
+	long in;       /* bound: the column's index in the input, or -1 if absent */
+	long out;      /* bound: its (first) output column, or -1 */
 };
 
 struct encoder {
@@ -65,10 +68,20 @@ struct enc_spec {
 /*
  * Learn the state from the rows of t. Columns not named by spec: a column whose role is id or
  * fold keeps it, another numeric column is a feature as it is, another text column is an
- * error.
+ * error. On failure e is left empty.
  */
 int encoder_learn(struct encoder *e, const struct enc_spec *spec, const struct table *t, char *err,
                   size_t errsize);
+/*
+ * The same, batch by batch, so that a stream need not be held in memory: _start decides each
+ * column's use from the schema, _batch takes in b's rows (first_row numbers b's first row in
+ * messages, from 1), _finish settles the state. On failure e is left empty.
+ */
+int encoder_learn_start(struct encoder *e, const struct enc_spec *spec, const struct schema *s,
+                        char *err, size_t errsize);
+int encoder_learn_batch(struct encoder *e, const struct batch *b, uint64_t first_row, char *err,
+                        size_t errsize);
+int encoder_learn_finish(struct encoder *e, const struct enc_spec *spec, char *err, size_t errsize);
 void encoder_free(struct encoder *e);
 
 /* Save as msgpack (encode(1), STATE); load and validate everything. */

@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "encoder.h"
 #include "stream.h"
@@ -222,6 +224,37 @@ encode(struct encoder *e, const struct table *t, struct stream_reader *r, const 
 	schema_free(&out);
 }
 
+/* Learn from the rest of r in one pass of constant memory. */
+static void
+learn_from_stream(struct encoder *e, struct stream_reader *r, const char *input)
+{
+	struct batch b;
+	uint64_t row = 1;
+	char err[512];
+
+	if (encoder_learn_start(e, &opt.spec, stream_reader_schema(r), err, sizeof err) != 0)
+		die("%s: %s", input, err);
+	batch_init(&b, stream_reader_schema(r));
+	while (stream_next(r, &b)) {
+		if (encoder_learn_batch(e, &b, row, err, sizeof err) != 0)
+			die("%s: %s", input, err);
+		row += b.nrows;
+	}
+	batch_free(&b);
+	if (encoder_learn_finish(e, &opt.spec, err, sizeof err) != 0)
+		die("%s: %s", input, err);
+}
+
+/* A regular file can be read twice: once to learn, once to encode, in constant memory. */
+static int
+rereadable(FILE *in, off_t *start)
+{
+	struct stat st;
+
+	*start = lseek(fileno(in), 0, SEEK_CUR);
+	return fstat(fileno(in), &st) == 0 && S_ISREG(st.st_mode) && *start >= 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -229,16 +262,28 @@ main(int argc, char **argv)
 	struct encoder e;
 	const char *input;
 	FILE *in;
+	off_t start;
+	int twice;
 	char err[512];
 
 	setprogname(argv[0]);
 	signals_init();
 	parse_options(argc, argv);
 	in = open_input(optind < argc ? argv[optind] : NULL, &input);
+	twice = !opt.state && rereadable(in, &start);
 	r = stream_open_or_die(in, input);
 	if (opt.state) {
 		load_state(&e, opt.state);
 		encode(&e, NULL, r, input);
+	} else if (twice) {
+		learn_from_stream(&e, r, input);
+		stream_reader_close(r);
+		if (lseek(fileno(in), start, SEEK_SET) != start)
+			die("%s: cannot read it again:", input);
+		r = stream_open_or_die(in, input);
+		encode(&e, NULL, r, input);
+		if (opt.save_state)
+			save_state(&e, opt.save_state);
 	} else {
 		struct table t;
 
