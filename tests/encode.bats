@@ -319,3 +319,18 @@ open(sys.argv[1], "wb").write(msgpack.packb(s))' "$T/state"
 	assert_failure 1
 	[ "$stderr" = "encode: $T/u.pml: row 1: column 'g': category 'zz' was not seen in training (--strict)" ]
 }
+
+@test "encode learns the same from a file (read twice) as from a pipe (held in memory)" {
+	learn >"$T/file.pml"
+	cp "$T/state" "$T/file.state"
+	encode -y y -i id -z x -s n -c grp,flag -S "$T/z.state" "$T/in.pml" >"$T/z1.pml"
+	cat "$T/in.pml" | encode -y y -i id -s x -c grp,flag -S "$T/state" >"$T/pipe.pml"
+	cmp "$T/file.pml" "$T/pipe.pml"
+	cmp "$T/file.state" "$T/state"
+	cat "$T/in.pml" | encode -y y -i id -z x -s n -c grp,flag -S "$T/z2.state" >"$T/z2.pml"
+	cmp "$T/z1.pml" "$T/z2.pml"
+	cmp "$T/z.state" "$T/z2.state"
+	# stdin redirected from a file not at its start: only the rest is read, twice
+	run sh -c '{ head -c 0; encode -y y -i id -s x -c grp,flag; } <"$1" | cmp - "$2"' _ "$T/in.pml" "$T/file.pml"
+	assert_success
+}
