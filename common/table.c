@@ -1,5 +1,7 @@
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "table.h"
 #include "util.h"
@@ -37,4 +39,21 @@ table_free(struct table *t)
 	free(t->batches);
 	schema_free(&t->schema);
 	memset(t, 0, sizeof *t);
+}
+
+int
+table_can_reread(FILE *in, off_t *start)
+{
+	struct stat st;
+
+	*start = lseek(fileno(in), 0, SEEK_CUR);
+	return *start >= 0 && fstat(fileno(in), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+struct stream_reader *
+table_reread(FILE *in, off_t start, const char *name)
+{
+	if (lseek(fileno(in), start, SEEK_SET) != start)
+		die("%s: cannot read it a second time:", name);
+	return stream_open_or_die(in, name);
 }

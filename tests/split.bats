@@ -238,3 +238,14 @@ for k, (_, te) in enumerate(StratifiedKFold(10, shuffle=True, random_state=0).sp
 	run sh -c 'tail -n +2 "$1" | wc -l' _ "$T/test.csv"
 	assert_output 15
 }
+
+@test "split gives the same from a file (read twice) as from a pipe (held in memory)" {
+	rows 300 120 >"$T/in.pml"
+	split -k 4 -t "$T/a.test" "$T/in.pml" >"$T/a.train"
+	split -k 4 -t "$T/b.test" <"$T/in.pml" >"$T/b.train"
+	# shellcheck disable=SC2002 # the cat makes the input a pipe
+	cat "$T/in.pml" | split -k 4 -t "$T/c.test" >"$T/c.train"
+	cmp "$T/a.train" "$T/b.train"
+	cmp "$T/a.train" "$T/c.train"
+	cmp "$T/a.test" "$T/c.test"
+}

@@ -3,8 +3,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "encoder.h"
 #include "stream.h"
@@ -245,16 +243,6 @@ learn_from_stream(struct encoder *e, struct stream_reader *r, const char *input)
 		die("%s: %s", input, err);
 }
 
-/* A regular file can be read twice: once to learn, once to encode, in constant memory. */
-static int
-rereadable(FILE *in, off_t *start)
-{
-	struct stat st;
-
-	*start = lseek(fileno(in), 0, SEEK_CUR);
-	return fstat(fileno(in), &st) == 0 && S_ISREG(st.st_mode) && *start >= 0;
-}
-
 int
 main(int argc, char **argv)
 {
@@ -270,7 +258,7 @@ main(int argc, char **argv)
 	signals_init();
 	parse_options(argc, argv);
 	in = open_input(optind < argc ? argv[optind] : NULL, &input);
-	twice = !opt.state && rereadable(in, &start);
+	twice = !opt.state && table_can_reread(in, &start);
 	r = stream_open_or_die(in, input);
 	if (opt.state) {
 		load_state(&e, opt.state);
@@ -278,9 +266,7 @@ main(int argc, char **argv)
 	} else if (twice) {
 		learn_from_stream(&e, r, input);
 		stream_reader_close(r);
-		if (lseek(fileno(in), start, SEEK_SET) != start)
-			die("%s: cannot read it again:", input);
-		r = stream_open_or_die(in, input);
+		r = table_reread(in, start, input);
 		encode(&e, NULL, r, input);
 		if (opt.save_state)
 			save_state(&e, opt.save_state);

@@ -22,12 +22,15 @@ static struct {
 	int fraction_given;
 } opt = {.fraction = 0.15, .seed = 42};
 
-/* The classes of the target: distinct values in sorted order, and each row's class. */
+/* The classes of the target: distinct values (sorted at the end), and each row's class. */
 struct classes {
-	size_t n;
-	char **labels; /* for messages */
+	size_t n, cap;
+	char **labels;  /* for messages */
+	double *values; /* of a numeric target */
+	struct strmap seen;
 	size_t *counts;
 	uint32_t *of_row;
+	size_t nrows, cap_rows;
 };
 
 static void
@@ -80,62 +83,64 @@ cell_key(const struct batch *b, size_t i, size_t col, size_t *len, char *num)
 	return num;
 }
 
-/* Distinct target values, their counts and each row's class, classes in sorted order. */
+/* Add the target values of a batch: new classes, and the class of each row. */
 static void
-find_classes(struct classes *k, const struct table *t, size_t col, const char *input)
+add_classes(struct classes *k, const struct batch *b, size_t col, const char *name,
+            const char *input)
 {
-	struct strmap seen;
-	size_t row = 0, cap = 0, *rank;
-	uint32_t *order;
-	double *values = NULL;
-
-	memset(k, 0, sizeof k[0]);
-	strmap_init(&seen);
-	k->of_row = xreallocarray(NULL, t->nrows ? t->nrows : 1, sizeof *k->of_row);
-	for (size_t bi = 0; bi < t->nbatches; bi++) {
-		const struct batch *b = &t->batches[bi];
-
-		for (size_t i = 0; i < b->nrows; i++, row++) {
-			char num[sizeof(double)];
-			size_t len, c;
-			const char *key = cell_key(b, i, col, &len, num);
-
-			if (len == 0)
-				die("%s: row %zu: the target '%s' is missing", input, row + 1,
-				    t->schema.cols[col].name);
-			c = strmap_put(&seen, key, len, k->n);
-			if (c == k->n) {
-				if (k->n == cap) {
-					cap = cap ? 2 * cap : 8;
-					k->labels =
-					        xreallocarray(k->labels, cap, sizeof *k->labels);
-					values = xreallocarray(values, cap, sizeof *values);
-				}
-				if (b->types[col] == COL_STR) {
-					k->labels[c] = xstrndup(key, len);
-				} else {
-					char text[40];
-
-					values[c] = b->cols[col].f64[i];
-					format_f64(text, sizeof text, values[c]);
-					k->labels[c] = xstrdup(text);
-				}
-				k->n++;
-			}
-			k->of_row[row] = (uint32_t)c;
-		}
+	if (k->nrows + b->nrows > UINT32_MAX)
+		die("%s: more than %u rows to split", input, UINT32_MAX);
+	if (k->nrows + b->nrows > k->cap_rows) {
+		while (k->nrows + b->nrows > k->cap_rows)
+			k->cap_rows = k->cap_rows ? 2 * k->cap_rows : 65536;
+		k->of_row = xreallocarray(k->of_row, k->cap_rows, sizeof *k->of_row);
 	}
-	strmap_free(&seen);
-	/* Renumber the classes in sorted order: numeric for numbers, byte order for text. */
-	order = xreallocarray(NULL, k->n ? k->n : 1, sizeof *order);
+	for (size_t i = 0; i < b->nrows; i++) {
+		char num[sizeof(double)];
+		size_t len, c;
+		const char *key = cell_key(b, i, col, &len, num);
+
+		if (len == 0)
+			die("%s: row %zu: the target '%s' is missing", input, k->nrows + i + 1,
+			    name);
+		c = strmap_put(&k->seen, key, len, k->n);
+		if (c == k->n) {
+			if (k->n == k->cap) {
+				k->cap = k->cap ? 2 * k->cap : 8;
+				k->labels = xreallocarray(k->labels, k->cap, sizeof *k->labels);
+				k->values = xreallocarray(k->values, k->cap, sizeof *k->values);
+			}
+			if (b->types[col] == COL_STR) {
+				k->labels[c] = xstrndup(key, len);
+			} else {
+				char text[40];
+
+				k->values[c] = b->cols[col].f64[i];
+				format_f64(text, sizeof text, k->values[c]);
+				k->labels[c] = xstrdup(text);
+			}
+			k->n++;
+		}
+		k->of_row[k->nrows + i] = (uint32_t)c;
+	}
+	k->nrows += b->nrows;
+}
+
+/* Renumber the classes in sorted order (numbers by value, text by bytes) and count them. */
+static void
+sort_classes(struct classes *k, enum col_type type)
+{
+	uint32_t *order = xreallocarray(NULL, k->n ? k->n : 1, sizeof *order);
+	size_t *rank = xcalloc(k->n ? k->n : 1, sizeof *rank);
+	char **labels = xcalloc(k->n ? k->n : 1, sizeof *labels);
+
 	for (size_t c = 0; c < k->n; c++)
 		order[c] = (uint32_t)c;
 	for (size_t c = 1; c < k->n; c++) {
 		for (size_t d = c; d > 0; d--) {
 			uint32_t x = order[d - 1], y = order[d];
-			int greater = t->schema.cols[col].type == COL_STR
-			                      ? strcmp(k->labels[x], k->labels[y]) > 0
-			                      : values[x] > values[y];
+			int greater = type == COL_STR ? strcmp(k->labels[x], k->labels[y]) > 0
+			                              : k->values[x] > k->values[y];
 
 			if (!greater)
 				break;
@@ -143,25 +148,19 @@ find_classes(struct classes *k, const struct table *t, size_t col, const char *i
 			order[d] = x;
 		}
 	}
-	rank = xcalloc(k->n ? k->n : 1, sizeof *rank);
 	for (size_t c = 0; c < k->n; c++)
 		rank[order[c]] = c;
-	{
-		char **labels = xcalloc(k->n ? k->n : 1, sizeof *labels);
-
-		for (size_t c = 0; c < k->n; c++)
-			labels[rank[c]] = k->labels[c];
-		free(k->labels);
-		k->labels = labels;
-	}
+	for (size_t c = 0; c < k->n; c++)
+		labels[rank[c]] = k->labels[c];
+	free(k->labels);
+	k->labels = labels;
 	k->counts = xcalloc(k->n ? k->n : 1, sizeof *k->counts);
-	for (size_t i = 0; i < t->nrows; i++) {
+	for (size_t i = 0; i < k->nrows; i++) {
 		k->of_row[i] = (uint32_t)rank[k->of_row[i]];
 		k->counts[k->of_row[i]]++;
 	}
 	free(rank);
 	free(order);
-	free(values);
 }
 
 static void
@@ -170,26 +169,27 @@ classes_free(struct classes *k)
 	for (size_t c = 0; c < k->n; c++)
 		free(k->labels[c]);
 	free(k->labels);
+	free(k->values);
+	strmap_free(&k->seen);
 	free(k->counts);
 	free(k->of_row);
 }
 
 /* Checks that name the class, before the library's own (which cannot). */
 static void
-check_strata(const struct classes *k, const struct table *t, size_t col, size_t n_test,
-             const char *input)
+check_strata(const struct classes *k, const char *name, size_t n_test, const char *input)
 {
-	size_t n_train = t->nrows - n_test;
+	size_t n_train = k->nrows - n_test;
 
 	for (size_t c = 0; c < k->n; c++)
 		if (k->counts[c] < 2)
 			die("%s: class '%s' of the target '%s' has a single row; stratifying needs "
 			    "at least 2 rows of each class",
-			    input, k->labels[c], t->schema.cols[col].name);
+			    input, k->labels[c], name);
 	if (n_test < k->n || n_train < k->n)
 		die("%s: %zu rows at a test fraction of %g give %zu train and %zu test rows; "
 		    "each needs at least one row of each of the %zu classes",
-		    input, t->nrows, opt.fraction, n_train, n_test, k->n);
+		    input, k->nrows, opt.fraction, n_train, n_test, k->n);
 }
 
 /* Append to dst the rows i of src with pick[i] == want (pick NULL: every row). */
@@ -276,18 +276,36 @@ output_close(struct output *o)
 	schema_free(&o->schema);
 }
 
+/* The rows to split: held in a table (from a pipe), or read again from a file. */
+struct source {
+	const struct table *t;
+	size_t next;
+	struct stream_reader *r;
+	struct batch b;
+};
+
+static const struct batch *
+source_next(struct source *src)
+{
+	if (src->t)
+		return src->next < src->t->nbatches ? &src->t->batches[src->next++] : NULL;
+	return stream_next(src->r, &src->b) ? &src->b : NULL;
+}
+
 static void
-write_split(const struct table *t, const unsigned char *is_test, const uint32_t *fold)
+write_split(struct source *src, const struct schema *in, size_t nrows, const unsigned char *is_test,
+            const uint32_t *fold, const char *input)
 {
 	struct output train, test;
+	const struct batch *b;
 	size_t row = 0;
 
 	if (opt.test)
-		output_open(&test, opt.test, &t->schema, 0);
-	output_open(&train, opt.train, &t->schema, fold != NULL);
-	for (size_t bi = 0; bi < t->nbatches; bi++) {
-		const struct batch *b = &t->batches[bi];
-
+		output_open(&test, opt.test, in, 0);
+	output_open(&train, opt.train, in, fold != NULL);
+	while ((b = source_next(src)) != NULL) {
+		if (b->nrows > nrows - row)
+			die("%s: the file grew between its two readings", input);
 		append_rows(&train.b, b, is_test ? is_test + row : NULL, 0,
 		            fold ? fold + row : NULL);
 		output_flush(&train);
@@ -297,6 +315,8 @@ write_split(const struct table *t, const unsigned char *is_test, const uint32_t 
 		}
 		row += b->nrows;
 	}
+	if (row != nrows)
+		die("%s: the file shrank between its two readings", input);
 	if (opt.test)
 		output_close(&test);
 	output_close(&train);
@@ -409,49 +429,91 @@ parse_options(int argc, char **argv)
 		usage_die("--test and --train name the same file");
 }
 
+/* Read the target of every row: from the file, to be read again, or held in t. */
+static void
+read_classes(struct classes *k, struct table *t, struct stream_reader *r, int twice, size_t col,
+             const char *input)
+{
+	const struct schema *s = stream_reader_schema(r);
+
+	memset(k, 0, sizeof *k);
+	strmap_init(&k->seen);
+	if (twice) {
+		struct batch b;
+
+		batch_init(&b, s);
+		while (stream_next(r, &b))
+			add_classes(k, &b, col, s->cols[col].name, input);
+		batch_free(&b);
+	} else {
+		table_read(t, r);
+		for (size_t bi = 0; bi < t->nbatches; bi++)
+			add_classes(k, &t->batches[bi], col, s->cols[col].name, input);
+	}
+	if (k->nrows == 0)
+		die("%s: no rows to split", input);
+	sort_classes(k, s->cols[col].type);
+}
+
 int
 main(int argc, char **argv)
 {
 	struct stream_reader *r;
 	struct table t;
+	struct source src;
+	struct schema in_schema;
 	struct classes k;
 	struct rng rng;
 	unsigned char *is_test = NULL;
 	uint32_t *fold = NULL;
 	const char *input;
 	FILE *in;
+	off_t start;
+	int twice;
 	long col;
 
 	setprogname(argv[0]);
 	signals_init();
 	parse_options(argc, argv);
 	in = open_input(optind < argc ? argv[optind] : NULL, &input);
+	twice = table_can_reread(in, &start);
 	r = stream_open_or_die(in, input);
 	if (opt.folds && schema_find(stream_reader_schema(r), FOLD_COLUMN) >= 0)
 		die("%s: the stream already has a column named '%s'", input, FOLD_COLUMN);
 	col = target_column(stream_reader_schema(r), input);
-	table_read(&t, r);
-	stream_reader_close(r);
-	if (t.nrows == 0)
-		die("%s: no rows to split", input);
-	find_classes(&k, &t, (size_t)col, input);
+	schema_copy(&in_schema, stream_reader_schema(r));
+	memset(&t, 0, sizeof t);
+	read_classes(&k, &t, r, twice, (size_t)col, input);
 	rng_seed(&rng, opt.seed);
 	if (opt.test) {
 		char err[256];
-		size_t n_test = strat_test_size(opt.fraction, t.nrows);
+		size_t n_test = strat_test_size(opt.fraction, k.nrows);
 
-		check_strata(&k, &t, (size_t)col, n_test, input);
-		is_test = xcalloc(t.nrows ? t.nrows : 1, 1);
-		if (strat_shuffle_split(k.of_row, t.nrows, k.n, n_test, &rng, is_test, err,
+		check_strata(&k, in_schema.cols[col].name, n_test, input);
+		is_test = xcalloc(k.nrows, 1);
+		if (strat_shuffle_split(k.of_row, k.nrows, k.n, n_test, &rng, is_test, err,
 		                        sizeof err) != 0)
 			die("%s: %s", input, err);
 	}
 	if (opt.folds)
-		fold = assign_folds(&k, t.nrows, is_test, &rng, input);
-	write_split(&t, is_test, fold);
+		fold = assign_folds(&k, k.nrows, is_test, &rng, input);
+	memset(&src, 0, sizeof src);
+	if (twice) {
+		stream_reader_close(r);
+		r = table_reread(in, start, input);
+		src.r = r;
+		batch_init(&src.b, &in_schema);
+	} else {
+		src.t = &t;
+	}
+	write_split(&src, &in_schema, k.nrows, is_test, fold, input);
+	if (twice)
+		batch_free(&src.b);
+	stream_reader_close(r);
 	free(fold);
 	free(is_test);
 	classes_free(&k);
 	table_free(&t);
+	schema_free(&in_schema);
 	return 0;
 }
