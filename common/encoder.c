@@ -90,13 +90,18 @@ cat_index(const struct enc_column *c, const char *s, size_t len)
 {
 	if (c->ncats > FEW_CATEGORIES)
 		return strmap_get(&c->catmap, s, len);
-	if (len == 0)
-		return -1; /* categories are never empty */
-	/* the first byte settles most mismatches without a call to memcmp */
-	for (size_t k = 0; k < c->ncats; k++)
-		if (c->catlen[k] == len && c->cats[k][0] == s[0] &&
-		    memcmp(c->cats[k] + 1, s + 1, len - 1) == 0)
+	/* Categories are short: compare inline, the length and first byte settle most. */
+	for (size_t k = 0; k < c->ncats; k++) {
+		const char *cat = c->cats[k];
+		size_t m = 0;
+
+		if (c->catlen[k] != len)
+			continue;
+		while (m < len && cat[m] == s[m])
+			m++;
+		if (m == len)
 			return (long)k;
+	}
 	return -1;
 }
 
@@ -288,6 +293,8 @@ learn_scale(struct enc_column *c, const struct batch *b, size_t j, uint64_t firs
 		if (c->count == 0 || x > c->hi)
 			c->hi = x;
 		c->count++;
+		if (c->use != ENC_STANDARD)
+			continue;
 		c->sum += x;
 		delta = x - c->wmean;
 		c->wmean += delta / (double)c->count;
