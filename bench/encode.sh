@@ -69,10 +69,15 @@ hyperfine --style none --warmup "${BENCH_WARMUP:-1}" --runs "$runs" --export-jso
 echo "== encode.sh: $rows rows, CSV $(($(wc -c <"$gold") / 1000000)) MB, stream $(($(wc -c <"$mp") / 1000000)) MB (median of $runs runs)"
 jq -r --argjson rows "$rows" '
 	(.results[0].median) as $learn | (.results[1].median) as $apply
-	| .results[] | [.command, .median, ($rows / .median), (.median / $learn), (.median / $apply)]
+	| (.results[0].user + .results[0].system) as $learn_cpu
+	| (.results[1].user + .results[1].system) as $apply_cpu
+	| .results[] | (.user + .system) as $cpu
+	| [.command, .median, ($rows / .median), (.median / $learn), (.median / $apply), $cpu,
+	   ($cpu / $learn_cpu), ($cpu / $apply_cpu)]
 	| @tsv' "$out/encode.json" |
-	while IFS=$'\t' read -r name median rps vs_learn vs_apply; do
-		printf '%-22s %9.3f s %12.0f rows/s   %8.2fx encode-learn   %8.2fx encode-apply\n' \
-			"$name" "$median" "$rps" "$vs_learn" "$vs_apply"
+	while IFS=$'\t' read -r name median rps vs_learn vs_apply cpu cpu_learn cpu_apply; do
+		printf '%-22s %8.3f s %11.0f rows/s %7.2fx learn %7.2fx apply | cpu %7.3f s %7.2fx learn %7.2fx apply\n' \
+			"$name" "$median" "$rps" "$vs_learn" "$vs_apply" "$cpu" "$cpu_learn" "$cpu_apply"
 	done
-echo "(Nx = that command's time / encode's: the peer's speed-up goal is >= 5x; csvclean's >= 2x)"
+echo "(Nx = that command's time / encode's, wall-clock median and mean user+system CPU time;"
+echo " goals: the peer >= 5x, csvclean >= 2x)"

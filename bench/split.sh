@@ -53,10 +53,13 @@ hyperfine --style none --warmup "${BENCH_WARMUP:-1}" --runs "$runs" --export-jso
 
 echo "== split.sh: $rows encoded rows, stream $(($(wc -c <"$enc") / 1000000)) MB, CSV $(($(wc -c <"${enc%.mp}.csv") / 1000000)) MB (median of $runs runs)"
 jq -r --argjson rows "$rows" '
-	(.results[0].median) as $split
-	| .results[] | [.command, .median, ($rows / .median), (.median / $split)] | @tsv' \
-	"$out/split.json" |
-	while IFS=$'\t' read -r name median rps vs; do
-		printf '%-18s %9.3f s %12.0f rows/s   %8.2fx split\n' "$name" "$median" "$rps" "$vs"
+	(.results[0].median) as $split | (.results[0].user + .results[0].system) as $split_cpu
+	| .results[] | (.user + .system) as $cpu
+	| [.command, .median, ($rows / .median), (.median / $split), $cpu, ($cpu / $split_cpu)]
+	| @tsv' "$out/split.json" |
+	while IFS=$'\t' read -r name median rps vs cpu cpu_vs; do
+		printf '%-18s %8.3f s %11.0f rows/s %7.2fx split | cpu %7.3f s %7.2fx split\n' \
+			"$name" "$median" "$rps" "$vs" "$cpu" "$cpu_vs"
 	done
-echo "(Nx = that command's time / split's: the peer's speed-up goal is >= 5x)"
+echo "(Nx = that command's time / split's, wall-clock median and mean user+system CPU time;"
+echo " goal: the peer >= 5x)"
