@@ -335,3 +335,13 @@ open(sys.argv[1], "wb").write(msgpack.packb(s))' "$T/state"
 	run sh -c '{ head -c 0; encode -y y -i id -s x -c grp,flag; } <"$1" | cmp - "$2"' _ "$T/in.pml" "$T/file.pml"
 	assert_success
 }
+
+@test "encode -o csv writes CSV; -o takes csv or stream" {
+	run sh -c 'encode -y y -i id -s x -c grp,flag -o csv "$1" | head -2' _ "$T/in.pml"
+	assert_output "$(printf '%s\n' id,y,x,n,grp_b,grp_c,flag_True a,1,0,1,1,0,1)"
+	run sh -c 'encode -y y -i id -s x -c grp,flag -o stream "$1" | to-csv | head -2' _ "$T/in.pml"
+	assert_output "$(printf '%s\n' id,y,x,n,grp_b,grp_c,flag_True a,1,0,1,1,0,1)"
+	run_split encode -o json "$T/in.pml"
+	assert_failure 2
+	[ "$stderr" = "encode: -o: expected csv or stream, not 'json'" ]
+}

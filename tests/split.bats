@@ -249,3 +249,16 @@ for k, (_, te) in enumerate(StratifiedKFold(10, shuffle=True, random_state=0).sp
 	cmp "$T/a.train" "$T/c.train"
 	cmp "$T/a.test" "$T/c.test"
 }
+
+@test "split -o csv writes both halves as CSV" {
+	rows 20 10 >"$T/in.pml"
+	split -o csv -t "$T/te.csv" "$T/in.pml" >"$T/tr.csv"
+	run head -1 "$T/tr.csv"
+	assert_output "id,y,x"
+	run sh -c 'tail -n +2 "$1" | wc -l; tail -n +2 "$2" | wc -l' _ "$T/tr.csv" "$T/te.csv"
+	assert_output "$(printf '17\n3')"
+	split -t "$T/te.pml" "$T/in.pml" | to-csv | cmp - "$T/tr.csv"
+	run_split split -o xml -t "$T/te" "$T/in.pml"
+	assert_failure 2
+	[ "$stderr" = "split: -o: expected csv or stream, not 'xml'" ]
+}

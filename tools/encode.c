@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "csvout.h"
 #include "encoder.h"
 #include "stream.h"
 #include "table.h"
@@ -12,7 +13,7 @@
 static struct {
 	struct enc_spec spec;
 	const char *state, *save_state;
-	int strict, clip, learn_flags;
+	int strict, clip, learn_flags, csv;
 } opt;
 
 static void
@@ -20,7 +21,9 @@ usage(void)
 {
 	fprintf(stderr,
 	        "usage: %s [-y column] [-p label] [-i columns] [-d columns] [-s columns] "
-	        "[-z columns] [-c columns] [-S file] [--state file] [--strict] [--clip] [file]\n",
+	        "[-z columns] [-c columns] [-S file] [--state file] [--strict] [--clip] [-o "
+	        "csv|stream] "
+	        "[file]\n",
 	        progname);
 	exit(EXIT_USAGE);
 }
@@ -29,8 +32,8 @@ static void
 help(void)
 {
 	printf("usage: %s [-y column] [-p label] [-i columns] [-d columns] [-s columns]\n"
-	       "       [-z columns] [-c columns] [-S file] [--state file] [--strict] [--clip] "
-	       "[file]\n"
+	       "       [-z columns] [-c columns] [-S file] [--state file] [--strict] [--clip]\n"
+	       "       [-o csv|stream] [file]\n"
 	       "  -y, --target COL        the target, written as 0/1 (default: the column with\n"
 	       "                          the role target, if any)\n"
 	       "  -p, --positive LABEL    the target's label written as 1 (default: the larger\n"
@@ -45,6 +48,7 @@ help(void)
 	       "      --strict            with --state: a category not seen in training is an\n"
 	       "                          error (default: all zeros and a warning)\n"
 	       "      --clip              clip min-max scaled values to [0, 1]\n"
+	       "  -o, --output csv|stream output format (stream)\n"
 	       "  -h, --help              this help\n"
 	       "  -V, --version           print the version\n"
 	       "COLS is a comma-separated list of column names.\n",
@@ -67,6 +71,7 @@ parse_options(int argc, char **argv)
 	        {"state", required_argument, NULL, OPT_STATE},
 	        {"strict", no_argument, NULL, OPT_STRICT},
 	        {"clip", no_argument, NULL, OPT_CLIP},
+	        {"output", required_argument, NULL, 'o'},
 	        {"help", no_argument, NULL, 'h'},
 	        {"version", no_argument, NULL, 'V'},
 	        {NULL, 0, NULL, 0},
@@ -74,7 +79,7 @@ parse_options(int argc, char **argv)
 	struct enc_spec *sp = &opt.spec;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "y:p:i:d:s:z:c:S:hV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "y:p:i:d:s:z:c:S:o:hV", longopts, NULL)) != -1) {
 		const char **list = NULL;
 
 		switch (c) {
@@ -110,6 +115,11 @@ parse_options(int argc, char **argv)
 			break;
 		case OPT_CLIP:
 			opt.clip = 1;
+			break;
+		case 'o':
+			if (strcmp(optarg, "csv") != 0 && strcmp(optarg, "stream") != 0)
+				usage_die("-o: expected csv or stream, not '%s'", optarg);
+			opt.csv = strcmp(optarg, "csv") == 0;
 			break;
 		case 'h':
 			help();
@@ -182,13 +192,22 @@ report_unseen(const struct encoder *e, const char *input)
 		     (unsigned long long)total, total == 1 ? "" : "s", line);
 }
 
+static void
+write_batch(struct stream_writer *w, const struct batch *b)
+{
+	if (w)
+		stream_write_batch(w, b);
+	else
+		csvout_batch(stdout, b);
+}
+
 /* Encode every batch to stdout; learning mode passes the rows it holds, apply mode reads. */
 static void
 encode(struct encoder *e, const struct table *t, struct stream_reader *r, const char *input)
 {
 	const struct schema *in = t ? &t->schema : stream_reader_schema(r);
 	struct schema out;
-	struct stream_writer *w;
+	struct stream_writer *w = NULL;
 	struct batch b, eb;
 	uint64_t row = 1;
 	char err[512];
@@ -197,13 +216,16 @@ encode(struct encoder *e, const struct table *t, struct stream_reader *r, const 
 	e->strict = opt.strict;
 	if (encoder_bind(e, in, &out, err, sizeof err) != 0)
 		die("%s: %s", input, err);
-	w = stream_writer_open(stdout, "stdout", &out);
+	if (opt.csv)
+		csvout_header(stdout, &out, 0);
+	else
+		w = stream_writer_open(stdout, "stdout", &out);
 	batch_init(&eb, &out);
 	if (t) {
 		for (size_t bi = 0; bi < t->nbatches; bi++) {
 			if (encoder_apply(e, &t->batches[bi], &eb, row, err, sizeof err) != 0)
 				die("%s: %s", input, err);
-			stream_write_batch(w, &eb);
+			write_batch(w, &eb);
 			row += t->batches[bi].nrows;
 		}
 	} else {
@@ -211,12 +233,15 @@ encode(struct encoder *e, const struct table *t, struct stream_reader *r, const 
 		while (stream_next(r, &b)) {
 			if (encoder_apply(e, &b, &eb, row, err, sizeof err) != 0)
 				die("%s: %s", input, err);
-			stream_write_batch(w, &eb);
+			write_batch(w, &eb);
 			row += b.nrows;
 		}
 		batch_free(&b);
 	}
-	stream_writer_close(w);
+	if (w)
+		stream_writer_close(w);
+	else
+		fshut(stdout, "stdout");
 	report_unseen(e, input);
 	batch_free(&eb);
 	schema_free(&out);

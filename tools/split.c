@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "csvout.h"
 #include "rng.h"
 #include "strat.h"
 #include "stream.h"
@@ -19,7 +20,7 @@ static struct {
 	double fraction;
 	uint64_t seed;
 	long folds;
-	int fraction_given;
+	int fraction_given, csv;
 } opt = {.fraction = 0.15, .seed = 42};
 
 /* The classes of the target: distinct values (sorted at the end), and each row's class. */
@@ -38,7 +39,7 @@ usage(void)
 {
 	fprintf(stderr,
 	        "usage: %s [-y column] [-f fraction] [-s seed] [-t file] [-T file] [-k folds] "
-	        "[file]\n",
+	        "[-o csv|stream] [file]\n",
 	        progname);
 	exit(EXIT_USAGE);
 }
@@ -254,14 +255,20 @@ output_open(struct output *o, const char *path, const struct schema *in, int wit
 	if (with_fold)
 		schema_add(&o->schema, FOLD_COLUMN, COL_F64, ROLE_FOLD);
 	schema_set_meta(&o->schema, "tool", "split");
-	o->w = stream_writer_open(o->fp, o->path, &o->schema);
+	if (opt.csv)
+		csvout_header(o->fp, &o->schema, 0);
+	else
+		o->w = stream_writer_open(o->fp, o->path, &o->schema);
 	batch_init(&o->b, &o->schema);
 }
 
 static void
 output_flush(struct output *o)
 {
-	stream_write_batch(o->w, &o->b);
+	if (o->w)
+		stream_write_batch(o->w, &o->b);
+	else
+		csvout_batch(o->fp, &o->b);
 	batch_clear(&o->b);
 }
 
@@ -269,7 +276,10 @@ static void
 output_close(struct output *o)
 {
 	output_flush(o);
-	stream_writer_close(o->w);
+	if (o->w)
+		stream_writer_close(o->w);
+	else
+		fshut(o->fp, o->path);
 	if (o->fp != stdout && atomic_commit(&o->af) != 0)
 		die("%s:", o->path);
 	batch_free(&o->b);
@@ -352,8 +362,8 @@ assign_folds(const struct classes *k, size_t n, const unsigned char *is_test, st
 static void
 help(void)
 {
-	printf("usage: %s [-y column] [-f fraction] [-s seed] [-t file] [-T file] [-k folds] "
-	       "[file]\n"
+	printf("usage: %s [-y column] [-f fraction] [-s seed] [-t file] [-T file] [-k folds]\n"
+	       "       [-o csv|stream] [file]\n"
 	       "  -y, --target COL      the column to stratify on (default: the column with\n"
 	       "                        the role target)\n"
 	       "  -f, --fraction F      share of rows in the test half, in (0, 1) (0.15)\n"
@@ -362,6 +372,7 @@ help(void)
 	       "  -T, --train FILE      write the train rows to FILE instead of stdout\n"
 	       "  -k, --folds K         add a column 'fold' (0 .. K-1, role fold) to the train\n"
 	       "                        rows, stratified; without --test, to every row\n"
+	       "  -o, --output FORMAT   csv or stream (the default), for both outputs\n"
 	       "  -h, --help            this help\n"
 	       "  -V, --version         print the version\n",
 	       progname);
@@ -377,13 +388,14 @@ parse_options(int argc, char **argv)
 	        {"test", required_argument, NULL, 't'},
 	        {"train", required_argument, NULL, 'T'},
 	        {"folds", required_argument, NULL, 'k'},
+	        {"output", required_argument, NULL, 'o'},
 	        {"help", no_argument, NULL, 'h'},
 	        {"version", no_argument, NULL, 'V'},
 	        {NULL, 0, NULL, 0},
 	};
 	int c;
 
-	while ((c = getopt_long(argc, argv, "y:f:s:t:T:k:hV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "y:f:s:t:T:k:o:hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'y':
 			opt.target = optarg;
@@ -407,6 +419,11 @@ parse_options(int argc, char **argv)
 			break;
 		case 'k':
 			opt.folds = opt_long("--folds", optarg, 2, 1000000);
+			break;
+		case 'o':
+			if (strcmp(optarg, "csv") != 0 && strcmp(optarg, "stream") != 0)
+				usage_die("-o: expected csv or stream, not '%s'", optarg);
+			opt.csv = strcmp(optarg, "csv") == 0;
 			break;
 		case 'h':
 			help();
