@@ -180,8 +180,21 @@ int
 atomic_open(struct atomic_file *af, const char *path)
 {
 	size_t len = strlen(path);
+	struct stat st;
 	int fd;
 
+	/*
+	 * A path naming a device, FIFO or socket (/dev/null, /dev/stdout) is written in place:
+	 * renaming a temporary file over it would replace the node itself (as root, /dev/null).
+	 */
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+		af->tmp = NULL;
+		af->fp = fopen(path, "w");
+		if (af->fp == NULL)
+			return -1;
+		af->path = xstrdup(path);
+		return 0;
+	}
 	af->path = xstrdup(path);
 	af->tmp = xmalloc(len + 16);
 	memcpy(af->tmp, path, len);
@@ -213,6 +226,21 @@ atomic_commit(struct atomic_file *af)
 {
 	int rc = 0, saved = 0;
 
+	if (af->tmp == NULL) { /* written in place: a device or FIFO, nothing to sync or rename */
+		if (fflush(af->fp) != 0 || ferror(af->fp)) {
+			rc = -1;
+			saved = errno ? errno : EIO;
+		}
+		if (fclose(af->fp) != 0 && rc == 0) {
+			rc = -1;
+			saved = errno;
+		}
+		free(af->path);
+		af->path = NULL;
+		af->fp = NULL;
+		errno = saved;
+		return rc;
+	}
 	if (fflush(af->fp) != 0 || ferror(af->fp) || fsync(fileno(af->fp)) != 0) {
 		rc = -1;
 		saved = errno ? errno : EIO;
@@ -242,6 +270,12 @@ atomic_abort(struct atomic_file *af)
 	if (af->fp == NULL)
 		return;
 	fclose(af->fp);
+	if (af->tmp == NULL) {
+		free(af->path);
+		af->path = NULL;
+		af->fp = NULL;
+		return;
+	}
 	unlink(af->tmp);
 	pending_remove(af->tmp);
 	free(af->tmp);

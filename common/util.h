@@ -41,7 +41,8 @@ char *fmtbuf(char *buf, size_t size, const char *fmt, ...) __attribute__((format
  * returns a stream on it; atomic_commit() flushes, fsyncs, closes and renames it over path;
  * atomic_abort() closes and removes it. Both return 0 or -1 with errno set. A temporary
  * file is also removed by atomic_cleanup(), which tools call from their exit and signal
- * paths, so a failing tool leaves nothing behind.
+ * paths, so a failing tool leaves nothing behind. A path that names a device, FIFO or
+ * socket (/dev/null, /dev/stdout) is opened and written in place instead.
  */
 struct atomic_file {
 	FILE *fp;

@@ -1,0 +1,219 @@
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "strat.h"
+#include "util.h"
+
+/* Fisher–Yates shuffle of a[0..n). */
+static void
+shuffle(struct rng *r, uint32_t *a, size_t n)
+{
+	for (size_t i = n; i > 1; i--) {
+		size_t j = (size_t)rng_below(r, i);
+		uint32_t t = a[i - 1];
+
+		a[i - 1] = a[j];
+		a[j] = t;
+	}
+}
+
+size_t
+strat_test_size(double fraction, size_t n)
+{
+	return (size_t)ceil(fraction * (double)n);
+}
+
+static size_t *
+class_counts(const uint32_t *cls, size_t n, size_t nclasses)
+{
+	size_t *counts = xcalloc(nclasses, sizeof *counts);
+
+	for (size_t i = 0; i < n; i++)
+		counts[cls[i]]++;
+	return counts;
+}
+
+void
+strat_approximate_mode(const size_t *counts, size_t nclasses, size_t n_draws, struct rng *r,
+                       size_t *draws)
+{
+	double *remainder = xcalloc(nclasses, sizeof *remainder);
+	size_t total = 0, drawn = 0, *tied = xcalloc(nclasses, sizeof *tied);
+
+	for (size_t c = 0; c < nclasses; c++)
+		total += counts[c];
+	/* continuous = counts / Σ counts · n_draws, in numpy's order of operations */
+	for (size_t c = 0; c < nclasses; c++) {
+		double continuous = (double)counts[c] / (double)total * (double)n_draws;
+		double floored = floor(continuous);
+
+		draws[c] = (size_t)floored;
+		remainder[c] = continuous - floored;
+		drawn += draws[c];
+	}
+	/* Leftover draws go to the largest remainders first; a tie is settled at random. */
+	while (drawn < n_draws) {
+		double best = -1;
+		size_t ntied = 0;
+
+		for (size_t c = 0; c < nclasses; c++) {
+			if (remainder[c] < 0)
+				continue;
+			if (remainder[c] > best) {
+				best = remainder[c];
+				ntied = 0;
+			}
+			if (remainder[c] == best)
+				tied[ntied++] = c;
+		}
+		if (ntied == 0)
+			break;
+		for (size_t k = 0; k < ntied && drawn < n_draws; k++) {
+			/* pick one of the tied classes not yet given a draw */
+			size_t pick = k + (size_t)rng_below(r, ntied - k), t = tied[pick];
+
+			tied[pick] = tied[k];
+			tied[k] = t;
+			draws[t]++;
+			drawn++;
+		}
+		for (size_t k = 0; k < ntied; k++)
+			remainder[tied[k]] = -1;
+	}
+	free(remainder);
+	free(tied);
+}
+
+/* Row indices grouped by class, each group in row order: members[start[c] .. start[c+1]). */
+static uint32_t *
+group_by_class(const uint32_t *cls, size_t n, size_t nclasses, const size_t *counts, size_t *start)
+{
+	uint32_t *members = xreallocarray(NULL, n ? n : 1, sizeof *members);
+	size_t *fill = xcalloc(nclasses, sizeof *fill);
+
+	start[0] = 0;
+	for (size_t c = 0; c < nclasses; c++)
+		start[c + 1] = start[c] + counts[c];
+	for (size_t i = 0; i < n; i++)
+		members[start[cls[i]] + fill[cls[i]]++] = (uint32_t)i;
+	free(fill);
+	return members;
+}
+
+int
+strat_shuffle_split(const uint32_t *cls, size_t n, size_t nclasses, size_t n_test, struct rng *r,
+                    unsigned char *is_test, char *err, size_t errsize)
+{
+	size_t *counts, *n_train_c, *n_test_c, *left, *start, n_train = n - n_test;
+	uint32_t *members;
+	int rc = -1;
+
+	if (n_test > n || n > UINT32_MAX) {
+		snprintf(err, errsize, "cannot take %zu test rows from %zu", n_test, n);
+		return -1;
+	}
+	counts = class_counts(cls, n, nclasses);
+	for (size_t c = 0; c < nclasses; c++) {
+		if (counts[c] < 2) {
+			snprintf(err, errsize,
+			         "class %zu of %zu has only %zu row; stratifying needs at least 2 "
+			         "rows of every class",
+			         c + 1, nclasses, counts[c]);
+			free(counts);
+			return -1;
+		}
+	}
+	if (n_train < nclasses || n_test < nclasses) {
+		snprintf(err, errsize,
+		         "%zu rows give %zu train and %zu test rows; each half needs at least one "
+		         "row of each of the %zu classes",
+		         n, n_train, n_test, nclasses);
+		free(counts);
+		return -1;
+	}
+	n_train_c = xcalloc(nclasses, sizeof *n_train_c);
+	n_test_c = xcalloc(nclasses, sizeof *n_test_c);
+	left = xcalloc(nclasses, sizeof *left);
+	start = xcalloc(nclasses + 1, sizeof *start);
+	/* As scikit-learn: train counts first, then the test counts from what is left. */
+	strat_approximate_mode(counts, nclasses, n_train, r, n_train_c);
+	for (size_t c = 0; c < nclasses; c++)
+		left[c] = counts[c] - n_train_c[c];
+	strat_approximate_mode(left, nclasses, n_test, r, n_test_c);
+	members = group_by_class(cls, n, nclasses, counts, start);
+	memset(is_test, 0, n);
+	for (size_t c = 0; c < nclasses; c++) {
+		uint32_t *m = members + start[c];
+
+		shuffle(r, m, counts[c]);
+		for (size_t k = n_train_c[c]; k < n_train_c[c] + n_test_c[c]; k++)
+			is_test[m[k]] = 1;
+	}
+	rc = 0;
+	free(members);
+	free(start);
+	free(left);
+	free(n_test_c);
+	free(n_train_c);
+	free(counts);
+	return rc;
+}
+
+int
+strat_kfold(const uint32_t *cls, size_t n, size_t nclasses, size_t k, struct rng *r, uint32_t *fold,
+            char *err, size_t errsize)
+{
+	size_t *counts, *start, *seen_at, largest = 0, pos = 0;
+	uint32_t *members, *folds;
+
+	if (k < 2 || k > n || n > UINT32_MAX) {
+		snprintf(err, errsize, "cannot make %zu folds of %zu rows (need 2 ≤ folds ≤ rows)",
+		         k, n);
+		return -1;
+	}
+	counts = class_counts(cls, n, nclasses);
+	for (size_t c = 0; c < nclasses; c++)
+		if (counts[c] > largest)
+			largest = counts[c];
+	if (largest < k) {
+		snprintf(err, errsize,
+		         "%zu folds need at least %zu rows in some class; the largest has %zu", k,
+		         k, largest);
+		free(counts);
+		return -1;
+	}
+	start = xcalloc(nclasses + 1, sizeof *start);
+	members = group_by_class(cls, n, nclasses, counts, start);
+	folds = xreallocarray(NULL, largest, sizeof *folds);
+	/* scikit-learn orders the classes by their first row: visit them in that order. */
+	seen_at = xcalloc(nclasses, sizeof *seen_at);
+	for (size_t i = n; i-- > 0;)
+		seen_at[cls[i]] = i;
+	for (size_t visited = 0; visited < nclasses; visited++) {
+		size_t c = 0, m = 0;
+
+		for (size_t d = 1; d < nclasses; d++)
+			if (seen_at[d] < seen_at[c])
+				c = d;
+		seen_at[c] = SIZE_MAX;
+		/*
+		 * In the rows sorted by class, this class holds positions pos .. pos + counts[c];
+		 * position p goes to fold p mod k. List those folds, shuffle them over its rows.
+		 */
+		for (size_t p = pos; p < pos + counts[c]; p++)
+			folds[m++] = (uint32_t)(p % k);
+		pos += counts[c];
+		shuffle(r, folds, m);
+		for (size_t i = 0; i < m; i++)
+			fold[members[start[c] + i]] = folds[i];
+	}
+	free(seen_at);
+	free(folds);
+	free(members);
+	free(start);
+	free(counts);
+	return 0;
+}
