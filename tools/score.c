@@ -272,13 +272,14 @@ load_model(struct run *run)
 			        registry_object_path(&r, json_get_str(&states->items[i], "sha256"));
 		}
 		registry_close(&r);
-	} else if (opt.registry != NULL) {
+	} else if (registry_dir(opt.registry) != NULL) {
 		/* A file: name it by its registered version, if there is one. */
 		struct registry r;
 		char hex[65];
 
 		file_sha256(path, hex);
-		if (registry_open(&r, opt.registry, 0, run->err, sizeof run->err) == 0) {
+		if (registry_open(&r, registry_dir(opt.registry), 0, run->err, sizeof run->err) ==
+		    0) {
 			for (size_t i = 0; i < r.nversions; i++)
 				if (strcmp(r.versions[i].sha256, hex) == 0)
 					snprintf(run->model_label, sizeof run->model_label,
