@@ -181,7 +181,7 @@ setup() {
 @test "--unbuffered serves over a socket: each prediction before the next line is sent" {
 	command -v socat >/dev/null || skip "socat is not installed"
 	score -m lr.model -s clean.state -s encode.state leads.csv 2>/dev/null | head -4 >"$T/want"
-	for try in 1 2 3 4 5; do
+	for _ in 1 2 3 4 5; do
 		port=$((20000 + RANDOM % 20000))
 		socat "TCP-LISTEN:$port,bind=127.0.0.1,reuseaddr,fork" \
 			EXEC:"score -u -m lr.model -s clean.state -s encode.state" 2>"$T/socat.err" &
