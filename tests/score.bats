@@ -2,7 +2,7 @@
 # score: predictions equal to an independent computation, scikit-learn and XGBoost; raw CSV
 # through the states equal to the encoded stream; no row lost; parallel and socket serving.
 # $stderr is set by bats' run --separate-stderr.
-# shellcheck disable=SC2154
+# shellcheck disable=SC2154,SC2030,SC2031
 load helper
 bats_require_minimum_version 1.5.0
 
@@ -210,4 +210,41 @@ EOF
 	wait "$pid" || true
 	assert_success
 	assert_output "$(cat "$T/want")"
+}
+
+@test "pipelines/infer.sh: the production model from the registry, stdin or a path, -j 4" {
+	score -m gbt.model -s clean.state -s encode.state leads.csv 2>/dev/null >"$T/want.csv"
+	export PIPEML_REGISTRY="$T/reg" ARTIFACTS="$T/art" INFER_BLOCK=8k
+	registry add -n lead_model -s clean.state -s encode.state gbt.model >/dev/null
+	registry promote lead_model@1 production 2>/dev/null
+	"$ROOT/pipelines/infer.sh" <leads.csv 2>/dev/null | cmp - "$T/want.csv"
+	"$ROOT/pipelines/infer.sh" -j 4 -o "$T/p.csv" leads.csv 2>/dev/null
+	cmp "$T/p.csv" "$T/want.csv"
+	run registry runs -t score --json
+	assert_equal "${#lines[@]}" 2
+	jq -e '.metrics.rows_in == 600 and .metrics.rows_out == 600 and .params.model == "lead_model@production"' <<<"${lines[1]}"
+	grep -q 'infer: 600 rows in, 600 scored (.* positive at 0.5), 0 rejected (4 jobs)$' "$T/art/infer.log"
+}
+
+@test "pipelines/infer.sh: a failure exits non-zero, logs an error line, leaves no file" {
+	export PIPEML_REGISTRY="$T/reg" ARTIFACTS="$T/art"
+	registry add -n lead_model -s clean.state -s encode.state lr.model >/dev/null
+	registry promote lead_model@1 production 2>/dev/null
+	run_split "$ROOT/pipelines/infer.sh" -m lead_model@staging -o "$T/p.csv" leads.csv
+	assert_failure 1
+	assert_output ""
+	assert_equal "$stderr" "$(printf '%s\n%s' "registry: $T/reg: lead_model has no staging version" \
+		"$(tail -1 "$T/art/infer.log")")"
+	[ ! -e "$T/p.csv" ]
+	run tail -1 "$T/art/infer.log"
+	assert_output --regexp "infer: error: inference failed \(exit 1\) on leads.csv; no predictions file written$"
+	# a failure while scoring (the header is not the training data's), with -j too
+	cut -d, -f2- leads.csv >"$T/bad.csv"
+	for j in 1 2; do
+		run_split "$ROOT/pipelines/infer.sh" -j $j -o "$T/p.csv" "$T/bad.csv"
+		assert_failure
+		[ -z "$(find "$T" -maxdepth 1 -name 'p.csv*')" ]
+		run tail -1 "$T/art/infer.log"
+		assert_output --partial "infer: error: inference failed"
+	done
 }
