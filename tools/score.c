@@ -558,6 +558,31 @@ log_inference(struct run *run, struct reg_run *rr, const char *input_sha)
 }
 
 static void
+run_free(struct run *run)
+{
+	model_free(&run->m);
+	if (run->clean != NULL)
+		clean_free(run->clean);
+	if (run->has_enc)
+		encoder_free(&run->enc);
+	for (size_t i = 0; i < run->nheader; i++)
+		free(run->header[i]);
+	free(run->header);
+	batch_free(&run->parsed);
+	batch_free(&run->cleaned);
+	batch_free(&run->encoded);
+	batch_free(&run->out);
+	if (run->has_enc)
+		schema_free(&run->enc_schema);
+	if (run->bound)
+		schema_free(&run->out_schema);
+	free(run->feat);
+	free(run->ids);
+	free(run->x);
+	free(run->prob);
+}
+
+static void
 parse_options(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -669,5 +694,6 @@ main(int argc, char **argv)
 	     run.rejected && opt.rejects ? opt.rejects : "");
 	log_inference(&run, &rr, input_sha);
 	reg_run_free(&rr);
+	run_free(&run);
 	return 0;
 }
