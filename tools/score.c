@@ -670,9 +670,11 @@ main(int argc, char **argv)
 	raw = open_input(optind < argc ? argv[optind] : NULL, &run.name);
 	sha256_init(&run.hash);
 	if (run.clean != NULL) {
-		in = hashed_open(raw, &run.hash);
+		/* The input's sha256 is for the inference record: hashed only when there is one. */
+		in = registry_dir(opt.registry) != NULL ? hashed_open(raw, &run.hash) : raw;
 		run_csv(&run, in);
-		fclose(in);
+		if (in != stdin)
+			fclose(in);
 		sha256_hex(&run.hash, input_sha);
 	} else {
 		/* The stream reader reads the descriptor itself: a regular file is hashed apart. */
