@@ -60,10 +60,18 @@ setup() {
 	for m in lr gbt; do
 		run_split score -m $m.model -s clean.state -s encode.state leads.csv
 		assert_success
-		assert_equal "$stderr" "score: 600 rows in, 600 scored ($(awk -F, 'NR > 1 && $3 == 1' <<<"$output" | wc -l) positive at 0.5), 0 rejected"
 		echo "$output" >"$T/raw.csv"
 		csvclean --state clean.state --keep-all -o stream leads.csv 2>/dev/null |
-			encode --state encode.state 2>/dev/null | score -m $m.model >"$T/enc.csv" 2>/dev/null
+			encode --state encode.state 2>"$T/encode.err" | score -m $m.model >"$T/enc.csv" 2>/dev/null
+		# the notes: rows training would drop (as many as --reject-dropped rejects), the
+		# unseen categories (as encode counts them), then rows in = out + rejected
+		dropped=$(score -m $m.model -s clean.state -s encode.state -D leads.csv 2>&1 >/dev/null | sed -n 's/.* \([0-9]*\) rejected$/\1/p')
+		[ "$dropped" -gt 100 ]
+		unseen=$(sed 's/^encode: stdin: //' "$T/encode.err")
+		assert_equal "$stderr" "$(printf '%s\n' "score: $dropped rows that the training rules would drop were scored (--reject-dropped rejects them)" \
+			"score: $unseen" \
+			"score: 600 rows in, 600 scored ($(awk -F, 'NR > 1 && $3 == 1' <<<"$output" | wc -l) positive at 0.5), 0 rejected")"
+		[[ "$unseen" == *" values not seen in training encoded as all zeros (source "*", customer_group "*", onboarding "*")" ]]
 		cmp "$T/raw.csv" "$T/enc.csv"
 		[ "$(wc -l <"$T/raw.csv")" -eq 601 ]
 	done
@@ -80,7 +88,8 @@ setup() {
 	rej=$(($(wc -l <"$T/rej.csv") - 1))
 	[ $((out + rej)) -eq 600 ]
 	[ "$rej" -gt 100 ]
-	assert_equal "$stderr" "score: 600 rows in, $out scored ($(awk -F, 'NR > 1 && $3 == 1' <<<"$output" | wc -l) positive at 0.5), $rej rejected to $T/rej.csv"
+	assert_equal "${stderr##*$'\n'}" "score: 600 rows in, $out scored ($(awk -F, 'NR > 1 && $3 == 1' <<<"$output" | wc -l) positive at 0.5), $rej rejected to $T/rej.csv"
+	[[ "$stderr" != *"would drop were scored"* ]]
 	assert_equal "$(head -1 "$T/rej.csv")" "$(head -1 leads.csv),reject_reason"
 	run grep -c ',dropped by the cleaning rules$' "$T/rej.csv"
 	assert_output "$rej"
@@ -98,7 +107,7 @@ setup() {
 	run_split score -m lr.model -s clean.state -s encode.state -r "$T/rej.csv" "$T/bad.csv"
 	assert_success
 	assert_equal "$(wc -l <<<"$output")" 3
-	assert_equal "$stderr" "score: 3 rows in, 2 scored ($(awk -F, 'NR > 1 && $3 == 1' <<<"$output" | wc -l) positive at 0.5), 1 rejected to $T/rej.csv"
+	assert_equal "${stderr##*$'\n'}" "score: 3 rows in, 2 scored ($(awk -F, 'NR > 1 && $3 == 1' <<<"$output" | wc -l) positive at 0.5), 1 rejected to $T/rej.csv"
 	run tail -1 "$T/rej.csv"
 	assert_output --partial "line 4: column 'purchases'"
 }

@@ -557,6 +557,34 @@ log_inference(struct run *run, struct reg_run *rr, const char *input_sha)
 	jbuf_free(&metrics);
 }
 
+/* Say what was scored that training would not have seen as it is: nothing passes silently. */
+static void
+note_kept(const struct run *run)
+{
+	char buf[1024];
+	size_t len = 0;
+	uint64_t unseen = 0;
+
+	if (run->clean != NULL && clean_counts(run->clean)->kept_anyway > 0)
+		warn("%llu rows that the training rules would drop were scored "
+		     "(--reject-dropped rejects them)",
+		     (unsigned long long)clean_counts(run->clean)->kept_anyway);
+	for (size_t i = 0; run->has_enc && i < run->enc.ncols; i++) {
+		const struct enc_column *c = &run->enc.cols[i];
+
+		if (c->use != ENC_ONEHOT || c->unseen == 0)
+			continue;
+		unseen += c->unseen;
+		if (len < sizeof buf)
+			len += (size_t)snprintf(buf + len, sizeof buf - len, "%s%s %llu",
+			                        len ? ", " : "", c->name,
+			                        (unsigned long long)c->unseen);
+	}
+	if (unseen > 0)
+		warn("%llu values not seen in training encoded as all zeros (%s)",
+		     (unsigned long long)unseen, buf);
+}
+
 static void
 run_free(struct run *run)
 {
@@ -689,6 +717,7 @@ main(int argc, char **argv)
 	fshut(stdout, "stdout");
 	if (run.rej.fp != NULL && atomic_commit(&run.rej) != 0)
 		die("%s:", opt.rejects);
+	note_kept(&run);
 	warn("%llu rows in, %llu scored (%llu positive at %g), %llu rejected%s%s",
 	     (unsigned long long)run.rows_in, (unsigned long long)run.rows_out,
 	     (unsigned long long)run.positives, opt.threshold, (unsigned long long)run.rejected,
