@@ -9,7 +9,7 @@
 #   -S  GNU parallel's --sshlogin (e.g. 4/host1,4/host2,:): the cluster form; the hosts need
 #       pipeml on their PATH (PIPEML_BIN) and the registry's objects at the same path
 #   -t  the label's threshold (0.5); -D reject the rows training's rules would drop;
-#   -r  write the rejected rows there; -o write the predictions to FILE (atomically)
+#   -r  write the rejected rows there (not with -S); -o write the predictions to FILE (atomically)
 # The registry is $PIPEML_REGISTRY (default: registry); INFER_BLOCK is the block size (4M). Every run appends one inference record
 # to it (registry runs -t score). Stages log to stderr and to $ARTIFACTS/infer.log; any failure
 # exits non-zero with an error line in the log and leaves no predictions file.
@@ -77,6 +77,8 @@ else
 	sargs=$(printf '%q ' -m "$model_path" "${states[@]}" -t "$threshold" ${reject:+"$reject"})
 	where=(-j "$jobs")
 	[ -z "$sshlogin" ] || where=(--sshlogin "$sshlogin")
+	# local jobs write their rejects to one file a block, joined in order below
+	[ -z "$rejects" ] || [ -n "$sshlogin" ] || sargs="$sargs -r $(printf '%q' "$tmp")/rejects.{#}"
 	[ "$input" != - ] || { input="$tmp/input.csv"; cat >"$input"; }
 	PARALLEL_SHELL=bash parallel --pipe --header 1 --keep-order --halt now,fail=1 "${where[@]}" \
 		--block "${INFER_BLOCK:-4M}" \
@@ -95,7 +97,16 @@ else
 		-m "rows_in=$rin" -m "rows_out=$rout" -m "rows_rejected=$rej" -m "positives=$pos" \
 		-i "$(sha256sum <"$input" | cut -d' ' -f1)" >/dev/null
 	log "$rin rows in, $rout scored ($pos positive at $threshold), $rej rejected ($jobs jobs)"
-	[ -z "$rejects" ] || [ "$rej" -eq 0 ] || log "note: with -j the rejected rows are counted, not written to $rejects"
+	if [ -n "$rejects" ] && [ -n "$sshlogin" ]; then
+		log "note: with -S the rejected rows are counted, not written to $rejects"
+	elif [ -n "$rejects" ]; then
+		first=1
+		while read -r f; do
+			if [ $first -eq 1 ]; then cat "$tmp/$f"; else tail -n +2 "$tmp/$f"; fi
+			first=0
+		done < <(find "$tmp" -maxdepth 1 -name 'rejects.*' -printf '%f\n' | sort -t. -k2,2n) >"$tmp/joined.csv"
+		mv "$tmp/joined.csv" "$rejects"
+	fi
 fi
 if [ -n "$out" ]; then
 	mv "$dest" "$out"

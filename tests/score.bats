@@ -232,7 +232,13 @@ EOF
 	run registry runs -t score --json
 	assert_equal "${#lines[@]}" 2
 	jq -e '.metrics.rows_in == 600 and .metrics.rows_out == 600 and .params.model == "lead_model@production"' <<<"${lines[1]}"
+	jq -e '.metrics.rows_in == 600 and .params.model == "lead_model@1"' <<<"${lines[0]}"
 	grep -q 'infer: 600 rows in, 600 scored (.* positive at 0.5), 0 rejected (4 jobs)$' "$T/art/infer.log"
+	# rejects: the blocks' files joined in order, as one process writes them
+	"$ROOT/pipelines/infer.sh" -D -r "$T/r1.csv" leads.csv >"$T/o1.csv" 2>/dev/null
+	"$ROOT/pipelines/infer.sh" -j 4 -D -r "$T/r4.csv" leads.csv 2>/dev/null | cmp - "$T/o1.csv"
+	cmp "$T/r1.csv" "$T/r4.csv"
+	[ $(($(wc -l <"$T/o1.csv") + $(wc -l <"$T/r1.csv") - 2)) -eq 600 ]
 }
 
 @test "pipelines/infer.sh: a failure exits non-zero, logs an error line, leaves no file" {
