@@ -1421,7 +1421,7 @@ trainer_init(struct trainer *tr, const struct gbt_params *p, struct gbt_model *m
 	tr->gp = xmalloc(n * sizeof *tr->gp);
 	tr->rows = xmalloc(n * sizeof *tr->rows);
 	tr->tmp = xmalloc(n * sizeof *tr->tmp);
-	tr->unsampled = xmalloc(n * sizeof *tr->unsampled);
+	tr->unsampled = p->subsample < 1 ? xmalloc(n * sizeof *tr->unsampled) : NULL;
 	tr->eta = p->learning_rate / (double)p->num_parallel_tree;
 	rng_seed(&tr->rng, p->seed);
 	tr->all_features = xmalloc(nf ? nf : 1);

@@ -36,13 +36,17 @@ static struct {
 	"       [--valid file] [--early-stopping n] [--seed n] [-j n] [--report file]\n"           \
 	"       [--progress] [--no-timestamp] [file]"
 
-/* The training or validation data, column by column. */
+/*
+ * The training or validation data, column by column in one block: feature k of row i is
+ * x[k * cap + i]. Growing moves the columns within the block, so that the data is never
+ * held twice.
+ */
 struct table {
 	const char *name;
 	size_t nrows, nfeatures, cap;
 	char **features;
 	char *target;
-	double **x;
+	double *x;
 	double *y;
 };
 
@@ -84,9 +88,7 @@ static void
 table_add_feature(struct table *t, const char *name)
 {
 	t->features = xreallocarray(t->features, t->nfeatures + 1, sizeof *t->features);
-	t->x = xreallocarray(t->x, t->nfeatures + 1, sizeof *t->x);
 	t->features[t->nfeatures] = xstrdup(name);
-	t->x[t->nfeatures] = NULL;
 	t->nfeatures++;
 }
 
@@ -140,13 +142,16 @@ map_columns(const struct schema *s, const char *name, const struct table *want, 
 static void
 table_grow(struct table *t, size_t need)
 {
+	size_t old = t->cap;
+
 	if (need <= t->cap)
 		return;
 	t->cap = t->cap ? t->cap : 8192;
 	while (t->cap < need)
 		t->cap *= 2;
-	for (size_t k = 0; k < t->nfeatures; k++)
-		t->x[k] = xreallocarray(t->x[k], t->cap, sizeof *t->x[k]);
+	t->x = xreallocarray(t->x, t->cap, t->nfeatures * sizeof *t->x);
+	for (size_t k = t->nfeatures; k-- > 1;)
+		memmove(t->x + k * t->cap, t->x + k * old, t->nrows * sizeof *t->x);
 	t->y = xreallocarray(t->y, t->cap, sizeof *t->y);
 }
 
@@ -176,7 +181,8 @@ read_table(const char *path, const struct table *want, struct table *t)
 		}
 		memcpy(t->y + t->nrows, b.cols[tcol].f64, b.nrows * sizeof *t->y);
 		for (size_t k = 0; k < t->nfeatures; k++)
-			memcpy(t->x[k] + t->nrows, b.cols[fcol[k]].f64, b.nrows * sizeof *t->x[k]);
+			memcpy(t->x + k * t->cap + t->nrows, b.cols[fcol[k]].f64,
+			       b.nrows * sizeof *t->x);
 		t->nrows += b.nrows;
 	}
 	if (t->nrows == 0)
@@ -252,7 +258,7 @@ run_search(const struct dataset *d, struct search_result *res)
 
 /*
  * The table as a column-major struct dataset (dataset.h), so that the checksum is the one
- * every fit tool writes. The table's arrays move into it.
+ * every fit tool writes. The table's arrays move into it, the columns closed up in place.
  */
 static void
 table_to_dataset(struct table *t, struct dataset *d)
@@ -264,14 +270,11 @@ table_to_dataset(struct table *t, struct dataset *d)
 	d->features = t->features;
 	d->target = t->target;
 	d->y = t->y;
-	d->x = xreallocarray(NULL, t->nrows, t->nfeatures * sizeof *d->x);
-	for (size_t k = 0; k < t->nfeatures; k++) {
-		memcpy(d->x + k * t->nrows, t->x[k], t->nrows * sizeof *d->x);
-		free(t->x[k]);
-	}
+	for (size_t k = 1; k < t->nfeatures; k++)
+		memmove(t->x + k * t->nrows, t->x + k * t->cap, t->nrows * sizeof *t->x);
+	d->x = xreallocarray(t->x, t->nrows, t->nfeatures * sizeof *d->x);
 	for (size_t i = 0; i < t->nrows; i++)
 		d->npositive += t->y[i] == 1;
-	free(t->x);
 	memset(t, 0, sizeof *t);
 }
 
