@@ -548,8 +548,9 @@ prox_direction(const struct problem *pb, const double *theta, const double *g, c
 
 /*
  * Minimise F(θ) = loss + l2/2·‖θ_pen‖² + l1·‖θ_pen‖₁ by (proximal) Newton with a
- * backtracking line search on F: the direction from the exact Hessian (Cholesky when l1 = 0,
- * coordinate descent on the model otherwise), step t ∈ {1, ½, ¼, …} until
+ * backtracking line search on F: the direction from the exact Hessian (Cholesky, or conjugate
+ * gradients above HESSIAN_MAX_PARAMS, when l1 = 0; coordinate descent on the model
+ * otherwise), step t ∈ {1, ½, ¼, …} until
  *   F(θ + t·d) ≤ F(θ) + σ·t·Δ,  Δ = gᵀd + l1·(‖θ + d‖₁ − ‖θ‖₁)
  */
 static void
