@@ -11,6 +11,7 @@ if [ -z "$line" ]; then
 	echo "fetch: $name: not listed in data/checksums" >&2
 	exit 1
 fi
+# shellcheck disable=SC2086 # split the line into its fields
 set -- $line
 md5=$2 sha=$3 url=$5
 dest="$here/raw/$(basename "$name")"
@@ -25,8 +26,8 @@ else
 	if [ -n "${DATA_CACHE:-}" ]; then
 		echo "fetch: $DATA_CACHE/$name not found; downloading" >&2
 	fi
-	if ! curl -fsSL --retry 2 --connect-timeout 10 --max-time 300 -o "$tmp" "$url"; then
-		echo "fetch: $name: download from $url failed (no network? set DATA_CACHE to a directory holding $name)" >&2
+	if ! err=$(curl -fsSL --retry 2 --connect-timeout 10 --max-time 300 -o "$tmp" "$url" 2>&1); then
+		echo "fetch: $name: download from $url failed: ${err#curl: } (no network? set DATA_CACHE to a directory holding $name)" >&2
 		exit 1
 	fi
 	from=$url

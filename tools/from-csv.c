@@ -118,22 +118,31 @@ infer_types(struct conv *cv)
 	}
 }
 
+/* A --role flag is COLUMN=ROLE; its column is checked once the header is read. */
+static void
+check_role_flag(const char *flag)
+{
+	const char *eq = strchr(flag, '=');
+	enum col_role role;
+
+	if (eq == NULL || eq == flag || col_role_parse(eq + 1, &role) != 0)
+		usage_die("--role %s: expected COLUMN=ROLE, ROLE one of feature, target, id, "
+		          "fold, passthrough",
+		          flag);
+}
+
 static void
 apply_roles(struct conv *cv)
 {
 	for (size_t k = 0; k < opt.nroles; k++) {
 		const char *eq = strchr(opt.roles[k], '=');
-		enum col_role role;
-		long j;
+		enum col_role role = ROLE_PASSTHROUGH;
+		long j = column_index(cv, opt.roles[k], (size_t)(eq - opt.roles[k]));
 
-		if (eq == NULL || col_role_parse(eq + 1, &role) != 0)
-			usage_die("--role %s: expected COLUMN=ROLE, ROLE one of feature, target, "
-			          "id, fold, passthrough",
-			          opt.roles[k]);
-		j = column_index(cv, opt.roles[k], (size_t)(eq - opt.roles[k]));
 		if (j < 0)
 			die("--role: %.*s: no such column in the header of %s",
 			    (int)(eq - opt.roles[k]), opt.roles[k], cv->name);
+		col_role_parse(eq + 1, &role);
 		cv->schema.cols[j].role = role;
 	}
 }
@@ -260,6 +269,7 @@ main(int argc, char **argv)
 			opt.text = optarg;
 			break;
 		case 'r':
+			check_role_flag(optarg);
 			if (opt.nroles == MAX_ROLE_FLAGS)
 				usage_die("more than %d --role flags", MAX_ROLE_FLAGS);
 			opt.roles[opt.nroles++] = optarg;

@@ -54,14 +54,19 @@ main(int argc, char **argv)
 	if (strchr(argv[1], '/') || strcmp(argv[1], "pipeml") == 0)
 		usage_die("%s: not a pipeml tool", argv[1]);
 	if (!tool_path(path, sizeof path, PIPEML_LIBEXECDIR, argv[1])) {
-		n = readlink("/proc/self/exe", self, sizeof self - 1);
+		/* Relocated or staged (DESTDIR) installs: BINDIR/../libexec/pipeml; a build: bin/.
+		 */
+		n = readlink("/proc/self/exe", self, sizeof self - 32);
 		if (n <= 0)
 			usage_die("%s: not a pipeml tool", argv[1]);
 		self[n] = '\0';
 		if ((slash = strrchr(self, '/')) != NULL)
 			*slash = '\0';
-		if (!tool_path(path, sizeof path, self, argv[1]))
-			usage_die("%s: not a pipeml tool (see pipeml --help)", argv[1]);
+		if (!tool_path(path, sizeof path, strcat(self, "/../libexec/pipeml"), argv[1])) {
+			self[strlen(self) - strlen("/../libexec/pipeml")] = '\0';
+			if (!tool_path(path, sizeof path, self, argv[1]))
+				usage_die("%s: not a pipeml tool (see pipeml --help)", argv[1]);
+		}
 	}
 	execv(path, argv + 1);
 	die("%s:", path);

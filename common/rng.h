@@ -1,0 +1,38 @@
+/*
+ * rng.h: a small, fast, seeded pseudo-random number generator (xoshiro256**, seeded through
+ * splitmix64). The same seed gives the same sequence on every platform; no global state.
+ * Not for cryptography.
+ */
+#ifndef PIPEML_RNG_H
+#define PIPEML_RNG_H
+
+#include <stdint.h>
+
+struct rng {
+	uint64_t s[4];
+	double spare;   /* second normal deviate of the last polar draw */
+	int have_spare; /* 1 when spare holds an unused deviate */
+};
+
+/* Start the generator from seed (any value, 0 included). */
+void rng_seed(struct rng *r, uint64_t seed);
+
+/* The next 64 uniformly distributed bits. */
+uint64_t rng_next_u64(struct rng *r);
+
+/* A uniform double in [0, 1), a multiple of 2^-53. */
+double rng_uniform(struct rng *r);
+
+/* A standard normal deviate (mean 0, sd 1), Marsaglia's polar method. */
+double rng_normal(struct rng *r);
+
+/* A uniform integer in [0, n), without modulo bias; n must be > 0 (0 is returned for 0). */
+uint64_t rng_below(struct rng *r, uint64_t n);
+
+/*
+ * Advance r by 2^128 draws: call it k times on a copy to get the k-th of up to 2^128
+ * non-overlapping streams (one per thread) from a single seed.
+ */
+void rng_jump(struct rng *r);
+
+#endif
