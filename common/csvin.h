@@ -37,7 +37,9 @@ struct csvin_opts {
 /*
  * Parse fp as CSV: a UTF-8 byte-order mark is skipped; quoted fields may hold commas,
  * quotes ("") and newlines; records end with LF, CRLF or CR; blank lines are skipped;
- * spaces around unquoted fields are kept (they are data). Returns 0 at the end of the input,
+ * spaces around unquoted fields are kept (they are data). Input with no quote, CR or NUL
+ * byte is split into lines and fields in place, without libcsv, into the same records; from
+ * the first chunk that holds one on, libcsv parses. Returns 0 at the end of the input,
  * the callback's value if it stopped the read, or -1 with a message in err ("name:line:
  * ...") for an unterminated quote, a field over the size limit, a NUL byte, too many fields,
  * a ragged row (unless ragged_ok), an empty input or a read error.
