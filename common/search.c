@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "json.h"
 #include "rng.h"
 #include "search.h"
 #include "util.h"
@@ -448,41 +449,11 @@ search_run(const struct learner *l, const struct search_param *sp, size_t nsp,
 	return 0;
 }
 
-static void
-json_str(FILE *fp, const char *s)
-{
-	fputc('"', fp);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			fprintf(fp, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(fp, "\\u%04x", c);
-		else
-			fputc(c, fp);
-	}
-	fputc('"', fp);
-}
-
-static void
-json_num(FILE *fp, double x)
-{
-	char buf[64];
-
-	if (!isfinite(x)) {
-		fputs("null", fp);
-		return;
-	}
-	format_f64(buf, sizeof buf, x);
-	fputs(buf, fp);
-}
-
 void
 search_report_json(FILE *fp, const struct search_result *res)
 {
 	fprintf(fp, "{\"scoring\": ");
-	json_str(fp, metric_name(res->scoring));
+	json_str(fp, metric_name(res->scoring), strlen(metric_name(res->scoring)));
 	fprintf(fp, ", \"folds\": %zu, \"best\": ", res->nfolds);
 	if (res->best >= 0)
 		fprintf(fp, "%ld", res->best);
@@ -495,24 +466,24 @@ search_report_json(FILE *fp, const struct search_result *res)
 		fprintf(fp, "%s\n  {\"params\": {", c ? "," : "");
 		for (size_t i = 0; i < cd->nparams; i++) {
 			fputs(i ? ", " : "", fp);
-			json_str(fp, cd->params[i].name);
+			json_str(fp, cd->params[i].name, strlen(cd->params[i].name));
 			fputs(": ", fp);
-			json_str(fp, cd->params[i].value);
+			json_str(fp, cd->params[i].value, strlen(cd->params[i].value));
 		}
 		fputs("}, \"fold_scores\": [", fp);
 		for (size_t k = 0; k < res->nfolds; k++) {
 			fputs(k ? ", " : "", fp);
-			json_num(fp, cd->fold_scores[k]);
+			json_f64(fp, cd->fold_scores[k]);
 		}
 		fputs("], \"mean\": ", fp);
-		json_num(fp, cd->mean);
+		json_f64(fp, cd->mean);
 		fputs(", \"sd\": ", fp);
-		json_num(fp, cd->sd);
+		json_f64(fp, cd->sd);
 		fputs(", \"fit_seconds\": ", fp);
-		json_num(fp, cd->fit_seconds);
+		json_f64(fp, cd->fit_seconds);
 		fputs(", \"failure\": ", fp);
 		if (cd->failure)
-			json_str(fp, cd->failure);
+			json_str(fp, cd->failure, strlen(cd->failure));
 		else
 			fputs("null", fp);
 		fputc('}', fp);
