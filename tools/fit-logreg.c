@@ -30,8 +30,8 @@ static struct {
 } opt = {.cv = 5, .seed = 0, .scoring = METRIC_ACCURACY, .threads = 1};
 
 #define SYNOPSIS                                                                                   \
-	"[--param name=values] ... [--search N] [--cv K] [--scoring metric] [--seed S] [-j N]\n"   \
-	"       [--report file] [--progress] [--no-timestamp] [-v] [file]"
+	"[-p name=values] [-s N] [-k K] [-m metric] [-S seed] [-j N] [-R file] [-P] [-T]\n"        \
+	"       [-v] [file]"
 
 static void
 usage(void)
