@@ -551,3 +551,69 @@ search_result_free(struct search_result *res)
 	free(res->cands);
 	memset(res, 0, sizeof *res);
 }
+
+int
+search_cli_option(struct search_cli *cli, int c, const char *arg)
+{
+	char err[512];
+
+	switch (c) {
+	case 'p':
+		cli->params = xreallocarray(cli->params, cli->nparams + 1, sizeof *cli->params);
+		if (search_param_parse(arg, &cli->params[cli->nparams], err, sizeof err) < 0)
+			usage_die("%s", err);
+		cli->nparams++;
+		return 1;
+	case 's':
+		cli->search = opt_long("--search", arg, 1, 1000000);
+		return 1;
+	case 'k':
+		cli->cv = opt_long("--cv", arg, 2, 1000);
+		return 1;
+	case 'm':
+		if (metric_parse(arg, &cli->scoring) < 0)
+			usage_die("--scoring \"%s\": expected accuracy, f1, roc_auc or log_loss",
+			          arg);
+		return 1;
+	}
+	return 0;
+}
+
+struct model_param *
+search_cli_fixed(const struct search_cli *cli, size_t *n)
+{
+	struct model_param *out = xcalloc(cli->nparams ? cli->nparams : 1, sizeof *out);
+
+	for (size_t i = 0; i < cli->nparams; i++) {
+		if (cli->params[i].dist != DIST_LIST || cli->params[i].nvalues != 1)
+			usage_die("--param %s: several values need --search", cli->params[i].name);
+		out[i].name = cli->params[i].name;
+		out[i].value = cli->params[i].values[0];
+	}
+	*n = cli->nparams;
+	return out;
+}
+
+void
+search_cli_run(const struct learner *l, const struct search_cli *cli, const struct dataset *d,
+               const struct search_options *o, struct search_result *res)
+{
+	char err[512];
+
+	if (search_run(l, cli->params, cli->nparams, d, o, res, err, sizeof err) < 0)
+		usage_die("%s", err);
+	search_summary(stderr, res);
+	if (res->best < 0)
+		die("search: every candidate failed (first: %s)",
+		    res->ncandidates ? res->cands[0].failure : "none drawn");
+}
+
+void
+search_cli_free(struct search_cli *cli)
+{
+	for (size_t i = 0; i < cli->nparams; i++)
+		search_param_free(&cli->params[i]);
+	free(cli->params);
+	cli->params = NULL;
+	cli->nparams = 0;
+}

@@ -17,11 +17,7 @@
 
 static struct {
 	int forest;
-	struct search_param *params;
-	size_t nparams;
-	long search; /* candidates; 0: one fit with the given values */
-	long cv;
-	enum metric scoring;
+	struct search_cli cli;
 	int progress;
 	const char *valid_path;
 	long early_stopping;
@@ -29,7 +25,7 @@ static struct {
 	long nthreads;
 	const char *report_path;
 	int no_timestamp;
-} opt = {.cv = 5, .scoring = METRIC_ACCURACY};
+} opt = {.cli = SEARCH_CLI_INIT};
 
 #define SYNOPSIS                                                                                   \
 	"[--forest] [--param name=values] ... [--search n] [--cv k] [--scoring metric]\n"          \
@@ -214,46 +210,21 @@ configure(struct gbt_params *p, const struct model_param *params, size_t n)
 		die("%s", err);
 }
 
-/* The single values of the --param options (without --search). */
-static struct model_param *
-given_params(size_t *n)
-{
-	struct model_param *out = xcalloc(opt.nparams ? opt.nparams : 1, sizeof *out);
-
-	for (size_t i = 0; i < opt.nparams; i++) {
-		if (opt.params[i].dist != DIST_LIST || opt.params[i].nvalues != 1)
-			usage_die("--param %s: several values need --search", opt.params[i].name);
-		out[i].name = opt.params[i].name;
-		out[i].value = opt.params[i].values[0];
-	}
-	*n = opt.nparams;
-	return out;
-}
-
-/* The search, every candidate with seed --seed; the best candidate's values in *best. */
+/* The search, every candidate with seed --seed. */
 static void
 run_search(const struct dataset *d, struct search_result *res)
 {
-	struct search_options so = {.ncandidates = (size_t)opt.search,
-	                            .nfolds = (size_t)opt.cv,
+	struct search_options so = {.ncandidates = (size_t)opt.cli.search,
+	                            .nfolds = (size_t)opt.cli.cv,
 	                            .seed = opt.seed,
-	                            .scoring = opt.scoring,
+	                            .scoring = opt.cli.scoring,
 	                            .threads = (int)opt.nthreads,
 	                            .progress = opt.progress || isatty(2)};
-	char err[512], seed[32];
+	char seed[32];
 
 	snprintf(seed, sizeof seed, "seed=%llu", (unsigned long long)opt.seed);
-	opt.params = xreallocarray(opt.params, opt.nparams + 1, sizeof *opt.params);
-	if (search_param_parse(seed, &opt.params[opt.nparams], err, sizeof err) < 0)
-		die("internal error: %s", err);
-	opt.nparams++;
-	if (search_run(opt.forest ? &gbt_forest_learner : &gbt_learner, opt.params, opt.nparams, d,
-	               &so, res, err, sizeof err) < 0)
-		usage_die("%s", err);
-	search_summary(stderr, res);
-	if (res->best < 0)
-		die("search: every candidate failed (first: %s)",
-		    res->ncandidates ? res->cands[0].failure : "none drawn");
+	search_cli_option(&opt.cli, 'p', seed);
+	search_cli_run(opt.forest ? &gbt_forest_learner : &gbt_learner, &opt.cli, d, &so, res);
 }
 
 /*
@@ -492,33 +463,15 @@ parse_options(int argc, char **argv)
 	        {"version", no_argument, NULL, 'V'},
 	        {NULL, 0, NULL, 0},
 	};
-	char err[512];
 	int c;
 
 	opt.nthreads = sysconf(_SC_NPROCESSORS_ONLN) > 0 ? sysconf(_SC_NPROCESSORS_ONLN) : 1;
 	while ((c = getopt_long(argc, argv, "j:hV", longopts, NULL)) != -1) {
+		if (search_cli_option(&opt.cli, c, optarg))
+			continue;
 		switch (c) {
 		case 'F':
 			opt.forest = 1;
-			break;
-		case 'p':
-			opt.params = xreallocarray(opt.params, opt.nparams + 1, sizeof *opt.params);
-			if (search_param_parse(optarg, &opt.params[opt.nparams], err, sizeof err) <
-			    0)
-				usage_die("%s", err);
-			opt.nparams++;
-			break;
-		case 's':
-			opt.search = opt_long("--search", optarg, 1, 1000000);
-			break;
-		case 'k':
-			opt.cv = opt_long("--cv", optarg, 2, 1000);
-			break;
-		case 'm':
-			if (metric_parse(optarg, &opt.scoring) < 0)
-				usage_die("--scoring \"%s\": expected accuracy, f1, roc_auc or "
-				          "log_loss",
-				          optarg);
 			break;
 		case 'v':
 			opt.valid_path = optarg;
@@ -574,8 +527,8 @@ main(int argc, char **argv)
 	setprogname(argv[0]);
 	signals_init();
 	parse_options(argc, argv);
-	if (!opt.search) {
-		params = given_params(&nparams);
+	if (!opt.cli.search) {
+		params = search_cli_fixed(&opt.cli, &nparams);
 		configure(&p, params, nparams);
 	}
 	read_table(optind < argc ? argv[optind] : NULL, NULL, &ttrain);
@@ -585,7 +538,7 @@ main(int argc, char **argv)
 	table_to_dataset(&ttrain, &train);
 	if (opt.valid_path)
 		table_to_dataset(&tvalid, &valid);
-	if (opt.search) {
+	if (opt.cli.search) {
 		run_search(&train, &res);
 		configure(&p, res.cands[res.best].params, res.cands[res.best].nparams);
 	}
@@ -595,22 +548,20 @@ main(int argc, char **argv)
 	model_init(&mm, &gbt_kind);
 	model_set_features(&mm, train.features, train.nfeatures, train.target);
 	add_params(&mm, &p);
-	set_meta(&mm, m, &train, opt.valid_path ? &valid : NULL, opt.search ? &res : NULL);
+	set_meta(&mm, m, &train, opt.valid_path ? &valid : NULL, opt.cli.search ? &res : NULL);
 	mm.fitted = m;
 	model_save(stdout, "stdout", &mm);
 	if (opt.report_path)
 		write_report(opt.report_path, m, &train, opt.valid_path ? &valid : NULL,
-		             opt.search ? &res : NULL);
+		             opt.cli.search ? &res : NULL);
 	model_free(&mm);
 	dataset_free(&train);
 	if (opt.valid_path)
 		dataset_free(&valid);
-	if (opt.search)
+	if (opt.cli.search)
 		search_result_free(&res);
 	else
 		free(params);
-	for (size_t i = 0; i < opt.nparams; i++)
-		search_param_free(&opt.params[i]);
-	free(opt.params);
+	search_cli_free(&opt.cli);
 	return 0;
 }
