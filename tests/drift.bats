@@ -8,8 +8,9 @@
 load helper
 bats_require_minimum_version 1.5.0
 
-# Once per file: the notebook's cleaning learned on raw_data.csv (without --keep, so that
-# source varies), its first 8000 rows as training, the rest as new data.
+# Once per file: the notebook's cleaning learned on raw_data.csv's first 8000 rows (without
+# --keep, so that source varies), the rest as new data; the reference built from the cleaned
+# training rows, as training records it; an encoding and a model for prediction drift.
 setup_file() {
 	local F=$BATS_FILE_TMPDIR raw
 	raw="$(raw_data)"
@@ -23,8 +24,13 @@ setup_file() {
 		--impute-mean 'purchases,time_spent,n_visits' --fill 'customer_code=None' \
 		--impute-mode 'customer_group,onboarding,source,date_part' \
 		--role 'lead_indicator=target' --role 'lead_id=id' \
-		--save-state "$F/clean.state" "$F/train.csv" >/dev/null
-	drift --state "$F/clean.state" --save-reference "$F/ref" "$F/train.csv"
+		--save-state "$F/clean.state" "$F/train.csv" >"$F/train.pml"
+	drift --save-reference "$F/ref" "$F/train.pml"
+	encode -y lead_indicator -i lead_id -d customer_code,date_part \
+		-s purchases,time_spent,n_visits -c source,customer_group,onboarding \
+		-S "$F/enc.state" "$F/train.pml" | fit-logreg -T >"$F/model"
+	drift --save-reference "$F/ref-model" --encode-state "$F/enc.state" --model "$F/model" \
+		"$F/train.pml"
 }
 
 setup() {
@@ -51,7 +57,7 @@ csv.writer(sys.stdout, lineterminator="\n").writerows(rows)' "$F/train.csv" "$1"
 }
 
 @test "drift's PSI and KS equal PSI's formula and scipy's ks_2samp to 1e-9" {
-	csvclean --state "$F/clean.state" "$F/train.csv" | to-csv -r >"$T/train.clean.csv"
+	to-csv -r "$F/train.pml" >"$T/train.clean.csv"
 	csvclean --state "$F/clean.state" "$F/new.csv" | to-csv -r >"$T/new.clean.csv"
 	run drift --state "$F/clean.state" --reference "$F/ref" --report "$T/r.json" -q "$F/new.csv"
 	assert_equal "$status" 3
@@ -69,19 +75,18 @@ for line in open(sys.argv[2]):
     n += 1
 print(n, round(r["time_spent"]["ks"], 6), round(r["purchases"]["psi"], 6))' "$T/r.json" "$T/oracle"
 	assert_success
-	assert_output "8 0.013054 0.006425"
+	assert_output "8 0.012587 0.00683"
 }
 
 @test "drift on the training data itself reports no drift and exits 0" {
-	run_split drift --state "$F/clean.state" --reference "$F/ref" --report "$T/r.json" \
-		"$F/train.csv"
+	run_split drift --reference "$F/ref" --report "$T/r.json" "$F/train.pml"
 	assert_success
 	assert_equal "$(tail -1 <<<"$stderr")" "drift: ok"
 	run "$PY" -c 'import json, sys
 r = json.load(open(sys.argv[1]))
 print(r["status"], r["rows"], sorted({c["psi"] for c in r["columns"]}),
       sorted({c.get("ks", 0) for c in r["columns"]}))' "$T/r.json"
-	assert_output "ok 8000 [0] [0]"
+	assert_output "ok 7609 [0] [0]"
 }
 
 @test "time_spent shifted by +2 sd trips time_spent and nothing else (exit 3)" {
@@ -90,7 +95,7 @@ v = [float(r["time_spent"]) for r in csv.DictReader(open(sys.argv[1])) if r["tim
 print(statistics.pstdev(v))' "$F/train.csv" >"$T/sd"
 	rewrite time_spent "x if x == '' else repr(float(x) + 2 * $(cat "$T/sd"))" >"$T/shift.csv"
 	run_split drift --state "$F/clean.state" --reference "$F/ref" --report "$T/r.json" \
-		"$T/shift.csv"
+		--ignore customer_code "$T/shift.csv"
 	assert_equal "$status" 3
 	assert_equal "$(drifted "$T/r.json")" "time_spent"
 	assert_equal "$(grep -c '  drift$' <<<"$stderr")" 1
@@ -101,7 +106,7 @@ print(statistics.pstdev(v))' "$F/train.csv" >"$T/sd"
 @test "a new source value trips source and nothing else, with its unseen share" {
 	rewrite source "'tiktok' if i % 5 == 0 else x" >"$T/new-source.csv"
 	run drift --state "$F/clean.state" --reference "$F/ref" --report "$T/r.json" -q \
-		"$T/new-source.csv"
+		--ignore customer_code "$T/new-source.csv"
 	assert_equal "$status" 3
 	assert_equal "$(drifted "$T/r.json")" "source"
 	run "$PY" -c 'import json, sys
@@ -167,4 +172,32 @@ print(s["missing_columns"], s["extra_columns"], s["type_changes"])' "$T/r.json"
 	assert_equal "$status" 1
 	assert_equal "$stderr" \
 		"drift: $F/clean.state: not a drift reference (format is not pipeml-drift-reference)"
+}
+
+@test "drift --model: training scores give no prediction drift, shifted n_visits does" {
+	run drift --reference "$F/ref-model" --encode-state "$F/enc.state" --model "$F/model" \
+		--report "$T/r.json" -q "$F/train.pml"
+	assert_success
+	run "$PY" -c 'import json, sys
+p = json.load(open(sys.argv[1]))["prediction"]
+print(p["name"], p["rows"], p["psi"], p["ks"], p["status"])' "$T/r.json"
+	assert_output "(prediction) 7609 0 0 ok"
+	rewrite n_visits "x if x == '' else repr(float(x) + 100)" >"$T/shift.csv"
+	run drift --state "$F/clean.state" --reference "$F/ref-model" --encode-state "$F/enc.state" \
+		--model "$F/model" --ignore customer_code,n_visits --report "$T/r.json" -q \
+		"$T/shift.csv"
+	assert_equal "$status" 3
+	run "$PY" -c 'import json, sys
+r = json.load(open(sys.argv[1]))
+print(r["prediction"]["status"], r["prediction"]["psi"] > 0.25,
+      [c["name"] for c in r["columns"] if c["status"] != "ok"])' "$T/r.json"
+	assert_output "drift True []"
+}
+
+@test "drift --model without training scores in the reference is an error" {
+	run_split drift --reference "$F/ref" --encode-state "$F/enc.state" --model "$F/model" \
+		"$F/train.pml"
+	assert_equal "$status" 1
+	assert_equal "$stderr" \
+		"drift: $F/ref: no training scores: build it with --model to check prediction drift"
 }
