@@ -113,6 +113,22 @@ learn_str(struct drift_col *c, const char *s, size_t len)
 	c->cat_n[k]++;
 }
 
+/* Missing values of column col of b: all that is counted of ids, folds and the target. */
+static uint64_t
+count_missing(const struct drift_col *c, const struct batch *b, size_t col)
+{
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < b->nrows; i++) {
+		size_t len = 1;
+
+		if (c->type == COL_F64 ? isnan(b->cols[col].f64[i])
+		                       : (batch_str(b, i, col, &len), len == 0))
+			n++;
+	}
+	return n;
+}
+
 void
 drift_learn_batch(struct drift_ref *r, const struct batch *b, const double *score)
 {
@@ -120,6 +136,11 @@ drift_learn_batch(struct drift_ref *r, const struct batch *b, const double *scor
 	for (size_t j = 0; j < r->ncols; j++) {
 		struct drift_col *c = &r->cols[j];
 
+		if (!c->profiled) {
+			c->missing += count_missing(c, b, j);
+			c->n += b->nrows;
+			continue;
+		}
 		for (size_t i = 0; i < b->nrows; i++) {
 			if (c->type == COL_F64) {
 				learn_f64(c, b->cols[j].f64[i]);
@@ -437,7 +458,8 @@ valid_f64(struct drift_col *c)
 		if (c->lt[k] >= c->le[k] || c->le[k] > nn || (k > 0 && c->lt[k] < c->le[k - 1]))
 			return -1;
 	}
-	if ((c->npoints == 0) != (nn == 0) || (c->npoints > 0 && c->le[c->npoints - 1] != nn))
+	if (c->profiled &&
+	    ((c->npoints == 0) != (nn == 0) || (c->npoints > 0 && c->le[c->npoints - 1] != nn)))
 		return -1;
 	c->edge_at = xcalloc(c->nedges ? c->nedges : 1, sizeof *c->edge_at);
 	for (size_t i = 0; i < c->nedges; i++) {
@@ -514,7 +536,7 @@ load_col(struct drift_col *c, const msgpack_object *m, char *err, size_t errsize
 			return fail(err, errsize, "column '%s': bad category counts", c->name);
 		for (size_t i = 0; i < c->ncats; i++)
 			sum += c->cat_n[i];
-		if (sum != c->n - c->missing)
+		if (c->profiled && sum != c->n - c->missing)
 			return fail(err, errsize, "column '%s': category counts do not add up",
 			            c->name);
 	}
@@ -677,7 +699,10 @@ drift_check_batch(struct drift_ref *r, const struct batch *b, const double *scor
 
 		if (c->in < 0)
 			continue;
-		if (c->type == COL_F64)
+		if (!c->profiled) {
+			c->new_missing += count_missing(c, b, (size_t)c->in);
+			c->new_n += b->nrows;
+		} else if (c->type == COL_F64)
 			check_f64(c, b->cols[c->in].f64, b->nrows);
 		else
 			check_str(c, b, (size_t)c->in);
