@@ -11,7 +11,9 @@
 #include "model.h"
 #include "util.h"
 
-#define DRIFT_MAX_SIZE ((size_t)1 << 30) /* bytes of a reference file */
+#define DRIFT_MAX_SIZE   ((size_t)1 << 30) /* bytes of a reference file */
+#define DRIFT_GUIDE_STEP 64                /* points per entry of the search guide */
+#define DRIFT_FEW_CATS   8                 /* categories compared directly, not hashed */
 
 static int
 fail(char *err, size_t errsize, const char *fmt, ...)
@@ -51,9 +53,10 @@ col_free(struct drift_col *c)
 		free(c->cats[i]);
 	free(c->cats);
 	free(c->cat_n);
+	free(c->catlen);
 	strmap_free(&c->catmap);
-	free(c->eq);
-	free(c->between);
+	free(c->counts);
+	free(c->guide);
 	free(c->new_cat_n);
 }
 
@@ -165,21 +168,21 @@ cmp_f64(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* The index of the first point >= x (npoints when none). */
+/* The index of the first point >= x (n when none); without branches on the data. */
 static size_t
 lower_bound(const double *points, size_t n, double x)
 {
-	size_t lo = 0, hi = n;
+	size_t base = 0;
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
+	if (n == 0)
+		return 0;
+	while (n > 1) {
+		size_t half = n / 2;
 
-		if (points[mid] < x)
-			lo = mid + 1;
-		else
-			hi = mid;
+		base = points[base + half] < x ? base + half : base;
+		n -= half;
 	}
-	return lo;
+	return base + (points[base] < x);
 }
 
 /*
@@ -626,29 +629,67 @@ drift_load(struct drift_ref *r, FILE *fp, char *err, size_t errsize)
 	return rc;
 }
 
+/* Is name one of the comma-separated names in list? */
+static int
+listed(const char *list, const char *name)
+{
+	size_t len = strlen(name);
+
+	for (const char *p = list; p && *p;) {
+		const char *end = strchr(p, ',');
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+
+		if (n == len && memcmp(p, name, n) == 0)
+			return 1;
+		p = end ? end + 1 : NULL;
+	}
+	return 0;
+}
+
 static void
 col_counters(struct drift_col *c)
 {
 	c->new_n = c->new_missing = c->new_unseen = 0;
 	if (c->type == COL_F64) {
-		c->eq = xcalloc(c->npoints + 1, sizeof *c->eq);
-		c->between = xcalloc(c->npoints + 1, sizeof *c->between);
+		c->counts = xcalloc(2 * c->npoints + 2, sizeof *c->counts);
+		c->nguide = (c->npoints + DRIFT_GUIDE_STEP - 1) / DRIFT_GUIDE_STEP;
+		c->guide = xcalloc(c->nguide + 1, sizeof *c->guide);
+		for (size_t g = 0; g < c->nguide; g++)
+			c->guide[g] = c->points[g * DRIFT_GUIDE_STEP];
 	} else {
 		c->new_cat_n = xcalloc(c->ncats + 1, sizeof *c->new_cat_n);
+		c->catlen = xcalloc(c->ncats + 1, sizeof *c->catlen);
+		for (size_t k = 0; k < c->ncats; k++)
+			c->catlen[k] = strlen(c->cats[k]);
 	}
 }
 
 void
-drift_check_start(struct drift_ref *r, const struct schema *s)
+drift_check_start(struct drift_ref *r, const struct schema *s, const char *ignore)
 {
 	for (size_t j = 0; j < r->ncols; j++) {
 		struct drift_col *c = &r->cols[j];
 		long in = schema_find(s, c->name);
 
-		c->in = in >= 0 && s->cols[in].type == c->type ? in : -1;
+		c->in = in >= 0 && s->cols[in].type == c->type && !listed(ignore, c->name) ? in
+		                                                                           : -1;
 		col_counters(c);
 	}
 	col_counters(&r->score);
+}
+
+/*
+ * The first point >= x, through the guide (every DRIFT_GUIDE_STEP-th point, small enough to
+ * stay in cache) and then a search of one short run of points.
+ */
+static size_t
+find_point(const struct drift_col *c, double x)
+{
+	size_t g = lower_bound(c->guide, c->nguide, x);
+	size_t lo = g ? (g - 1) * DRIFT_GUIDE_STEP + 1 : 0;
+	size_t hi = g < c->nguide ? g * DRIFT_GUIDE_STEP : c->npoints;
+
+	return lo + lower_bound(c->points + lo, hi - lo, x);
 }
 
 static void
@@ -661,13 +702,24 @@ check_f64(struct drift_col *c, const double *x, size_t n)
 			c->new_missing++;
 			continue;
 		}
-		k = lower_bound(c->points, c->npoints, x[i]);
+		k = find_point(c, x[i]);
 		if (k < c->npoints && c->points[k] == x[i])
-			c->eq[k]++;
+			c->counts[2 * k + 1]++;
 		else
-			c->between[k]++;
+			c->counts[2 * k]++;
 	}
 	c->new_n += n;
+}
+
+static long
+find_cat(const struct drift_col *c, const char *s, size_t len)
+{
+	if (c->ncats > DRIFT_FEW_CATS)
+		return strmap_get(&c->catmap, s, len);
+	for (size_t k = 0; k < c->ncats; k++)
+		if (c->catlen[k] == len && memcmp(c->cats[k], s, len) == 0)
+			return (long)k;
+	return -1;
 }
 
 static void
@@ -682,7 +734,7 @@ check_str(struct drift_col *c, const struct batch *b, size_t col)
 			c->new_missing++;
 			continue;
 		}
-		k = strmap_get(&c->catmap, s, len);
+		k = find_cat(c, s, len);
 		if (k < 0)
 			c->new_unseen++;
 		else
@@ -738,11 +790,11 @@ metrics_f64(const struct drift_col *c, struct drift_metrics *m)
 	if (nn == 0 || nr == 0)
 		return;
 	for (size_t k = 0; k < c->npoints; k++) {
-		uint64_t lt = le + c->between[k];
+		uint64_t lt = le + c->counts[2 * k];
 		double d_lt = fabs((double)lt / (double)nn - (double)c->lt[k] / (double)nr);
 		double d_le;
 
-		le = lt + c->eq[k];
+		le = lt + c->counts[2 * k + 1];
 		d_le = fabs((double)le / (double)nn - (double)c->le[k] / (double)nr);
 		ks = fmax(ks, fmax(d_lt, d_le));
 		if (e < c->nedges && c->edge_at[e] == k) {
@@ -754,7 +806,7 @@ metrics_f64(const struct drift_col *c, struct drift_metrics *m)
 	psi += psi_term(nn - prev, nn, c->bin_n[c->nedges], nr);
 	m->psi = psi;
 	m->ks = ks;
-	m->out_of_range = (double)(c->between[0] + c->between[c->npoints]) / (double)nn;
+	m->out_of_range = (double)(c->counts[0] + c->counts[2 * c->npoints]) / (double)nn;
 }
 
 /* Text: PSI over the training categories and one more bin, the unseen ones. */
@@ -810,23 +862,6 @@ drift_col_metrics(const struct drift_col *c, const struct drift_limits *lim,
 }
 
 static const char *const status_name[] = {"ok", "warn", "drift"};
-
-/* Is name one of the comma-separated names in list? */
-static int
-listed(const char *list, const char *name)
-{
-	size_t len = strlen(name);
-
-	for (const char *p = list; p && *p;) {
-		const char *end = strchr(p, ',');
-		size_t n = end ? (size_t)(end - p) : strlen(p);
-
-		if (n == len && memcmp(p, name, n) == 0)
-			return 1;
-		p = end ? end + 1 : NULL;
-	}
-	return 0;
-}
 
 static void
 table_num(FILE *tbl, double x)

@@ -61,8 +61,11 @@ struct drift_col {
 	/* new data */
 	long in; /* input column, −1 when absent */
 	uint64_t new_n, new_missing;
-	uint64_t *eq, *between; /* == points[k]; in (points[k−1], points[k]) (npoints + 1) */
+	uint64_t *counts; /* [2k]: in (points[k−1], points[k]); [2k + 1]: == points[k] */
 	uint64_t *new_cat_n, new_unseen;
+	double *guide; /* every DRIFT_GUIDE_STEP-th point: the first step of a search */
+	size_t nguide;
+	size_t *catlen; /* strlen of each category */
 };
 
 struct drift_ref {
@@ -92,7 +95,7 @@ int drift_load(struct drift_ref *r, FILE *fp, char *err, size_t errsize);
  * (score: the model's scores of b's rows, or NULL); then the report. ignore: comma-separated
  * columns left out of every check (NULL: none). expect_target: 1 present, 0 absent, −1 any.
  */
-void drift_check_start(struct drift_ref *r, const struct schema *s);
+void drift_check_start(struct drift_ref *r, const struct schema *s, const char *ignore);
 void drift_check_batch(struct drift_ref *r, const struct batch *b, const double *score);
 
 /* Metrics of one reference column against the new data (after the batches). */

@@ -169,7 +169,7 @@ bind_input(struct run *run, const struct schema *s)
 		drift_learn_start(&run->ref, s, (size_t)opt.bins, (size_t)opt.points,
 		                  opt.model != NULL);
 	else
-		drift_check_start(&run->ref, s);
+		drift_check_start(&run->ref, s, opt.ignore);
 	run->bound = 1;
 }
 
