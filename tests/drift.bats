@@ -78,6 +78,31 @@ print(n, round(r["time_spent"]["ks"], 6), round(r["purchases"]["psi"], 6))' "$T/
 	assert_output "8 0.012587 0.00683"
 }
 
+@test "drift --points 100: PSI stays exact, KS a lower bound within 1/100 of scipy's" {
+	to-csv -r "$F/train.pml" >"$T/train.clean.csv"
+	csvclean --state "$F/clean.state" "$F/new.csv" 2>/dev/null | to-csv -r >"$T/new.clean.csv"
+	drift --save-reference "$T/ref100" --points 100 "$F/train.pml"
+	run drift --state "$F/clean.state" --reference "$T/ref100" --report "$T/r.json" -q \
+		--ignore customer_code "$F/new.csv"
+	assert_success
+	"$PY" "$ROOT/tests/drift-oracle.py" "$T/train.clean.csv" "$T/new.clean.csv" 10 >"$T/oracle"
+	run "$PY" -c 'import json, sys
+r = {c["name"]: c for c in json.load(open(sys.argv[1]))["columns"]}
+for line in open(sys.argv[2]):
+    name, psi, ks = line.split()
+    c = r.get(name)
+    if c is None or c["type"] != "f64":
+        continue
+    assert abs(c["psi"] - float(psi)) < 1e-9, (name, c["psi"], psi)
+    assert float(ks) - 0.01 - 1e-12 <= c["ks"] <= float(ks) + 1e-12, (name, c["ks"], ks)
+    print(name, c["ks_exact"], abs(c["ks"] - float(ks)) < 1e-9)' \
+		"$T/r.json" "$T/oracle"
+	assert_success
+	assert_output "purchases True True
+time_spent False False
+n_visits True True"
+}
+
 @test "drift on the training data itself reports no drift and exits 0" {
 	run_split drift --reference "$F/ref" --report "$T/r.json" "$F/train.pml"
 	assert_success

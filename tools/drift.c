@@ -30,7 +30,7 @@ static struct {
 	struct drift_limits lim;
 } opt = {
         .bins = 10,
-        .points = 100000,
+        .points = 10000,
         .expect_target = -1,
         .lim = {.psi_warn = 0.1,
                 .psi_drift = 0.25,
@@ -81,7 +81,7 @@ help(void)
 	       "  --report FILE           write the JSON report to FILE\n"
 	       "  --bins N                with --save-reference: PSI quantile bins (10)\n"
 	       "  --points N              with --save-reference: distinct values kept per\n"
-	       "                          numeric column; KS is exact up to N (100000)\n"
+	       "                          numeric column; KS is exact up to N (10000)\n"
 	       "  --psi-warn X            PSI at which a column warns (0.1)\n"
 	       "  --psi-drift X           PSI at which a column drifts (0.25)\n"
 	       "  --ks-warn X             KS statistic at which a column warns (0.1)\n"
