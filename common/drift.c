@@ -235,7 +235,8 @@ finish_f64(struct drift_col *c, size_t nbins, size_t maxpoints)
 	size_t n = c->nlearned, ndistinct = 0, kept = 0;
 	double *v = c->learned;
 
-	qsort(v, n, sizeof *v, cmp_f64);
+	if (n > 0)
+		qsort(v, n, sizeof *v, cmp_f64);
 	for (size_t i = 0; i < n; i++)
 		if (i == 0 || v[i] != v[i - 1])
 			ndistinct++;
