@@ -226,3 +226,17 @@ print(r["prediction"]["status"], r["prediction"]["psi"] > 0.25,
 	assert_equal "$stderr" \
 		"drift: $F/ref: no training scores: build it with --model to check prediction drift"
 }
+
+@test "drift as inference runs it: raw leads without the target, both states and the model" {
+	cut -d, -f1,3- "$F/new.csv" >"$T/leads.csv"
+	run_split drift --reference "$F/ref-model" --state "$F/clean.state" \
+		--encode-state "$F/enc.state" --model "$F/model" --ignore customer_code,date_part \
+		--target absent --report "$T/r.json" "$T/leads.csv"
+	assert_success
+	assert_equal "$(tail -1 <<<"$stderr")" "drift: ok"
+	run "$PY" -c 'import json, sys
+r = json.load(open(sys.argv[1]))
+print(r["status"], r["rows"], r["schema"]["target"]["present"], r["prediction"]["rows"],
+      [c["name"] for c in r["columns"]])' "$T/r.json"
+	assert_output "ok 4345 False 4345 ['source', 'purchases', 'time_spent', 'customer_group', 'onboarding', 'n_visits']"
+}
