@@ -116,6 +116,21 @@ learn_str(struct drift_col *c, const char *s, size_t len)
 	c->cat_n[k]++;
 }
 
+/*
+ * A text column with more categories than a reference may hold (an identifier, a code) is
+ * not profiled: its categories are dropped, only its missing values counted from now on.
+ */
+static void
+drop_categories(struct drift_col *c)
+{
+	for (size_t i = 0; i < c->ncats; i++)
+		free(c->cats[i]);
+	c->ncats = 0;
+	strmap_free(&c->catmap);
+	strmap_init(&c->catmap);
+	c->profiled = 0;
+}
+
 /* Missing values of column col of b: all that is counted of ids, folds and the target. */
 static uint64_t
 count_missing(const struct drift_col *c, const struct batch *b, size_t col)
@@ -139,6 +154,8 @@ drift_learn_batch(struct drift_ref *r, const struct batch *b, const double *scor
 	for (size_t j = 0; j < r->ncols; j++) {
 		struct drift_col *c = &r->cols[j];
 
+		if (c->type == COL_STR && c->ncats > DRIFT_MAX_POINTS)
+			drop_categories(c);
 		if (!c->profiled) {
 			c->missing += count_missing(c, b, j);
 			c->n += b->nrows;
@@ -308,10 +325,15 @@ void
 drift_learn_finish(struct drift_ref *r)
 {
 	for (size_t j = 0; j < r->ncols; j++) {
-		if (r->cols[j].type == COL_F64)
-			finish_f64(&r->cols[j], r->nbins, r->maxpoints);
-		else
-			finish_str(&r->cols[j]);
+		struct drift_col *c = &r->cols[j];
+
+		if (c->type == COL_F64) {
+			finish_f64(c, r->nbins, r->maxpoints);
+		} else {
+			if (c->ncats > DRIFT_MAX_POINTS)
+				drop_categories(c);
+			finish_str(c);
+		}
 	}
 	if (r->has_score)
 		finish_f64(&r->score, r->nbins, r->maxpoints);
@@ -341,7 +363,7 @@ pack_col(msgpack_packer *pk, const struct drift_col *c)
 {
 	int f64 = c->type == COL_F64;
 
-	msgpack_pack_map(pk, f64 ? 10 : 7);
+	msgpack_pack_map(pk, f64 ? 11 : 8);
 	mp_pack_str(pk, "name");
 	mp_pack_str(pk, c->name);
 	mp_pack_str(pk, "type");
@@ -352,6 +374,8 @@ pack_col(msgpack_packer *pk, const struct drift_col *c)
 	msgpack_pack_uint64(pk, c->n);
 	mp_pack_str(pk, "missing");
 	msgpack_pack_uint64(pk, c->missing);
+	mp_pack_str(pk, "profiled");
+	msgpack_pack_int(pk, c->profiled);
 	if (f64) {
 		mp_pack_str(pk, "exact");
 		msgpack_pack_int(pk, c->exact);
@@ -483,6 +507,7 @@ load_col(struct drift_col *c, const msgpack_object *m, char *err, size_t errsize
 {
 	char *name = get_str(m, "name"), *type = get_str(m, "type"), *role = get_str(m, "role");
 	enum col_role rl = ROLE_PASSTHROUGH;
+	uint64_t profiled;
 	int rc = 0;
 
 	if (name == NULL || type == NULL || role == NULL || col_role_parse(role, &rl) != 0 ||
@@ -496,8 +521,9 @@ load_col(struct drift_col *c, const msgpack_object *m, char *err, size_t errsize
 	if (rc != 0)
 		return rc;
 	if (get_u64(m, "n", &c->n) != 0 || get_u64(m, "missing", &c->missing) != 0 ||
-	    c->missing > c->n)
+	    get_u64(m, "profiled", &profiled) != 0 || c->missing > c->n)
 		return fail(err, errsize, "column '%s': bad counts", c->name);
+	c->profiled = c->profiled && profiled;
 	if (c->type == COL_F64) {
 		uint64_t exact;
 

@@ -40,7 +40,8 @@ struct drift_col {
 	char *name;
 	enum col_type type;
 	enum col_role role;
-	int profiled;        /* distributions compared (features and passthrough columns) */
+	int profiled;        /* distributions compared: features and passthrough columns, but text
+	                        columns with over DRIFT_MAX_POINTS categories */
 	uint64_t n, missing; /* training rows and missing values */
 	/* COL_F64: sorted distinct values (all of them when exact) and training counts. */
 	size_t npoints;
