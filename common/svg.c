@@ -1,0 +1,261 @@
+/* svg.c: inline SVG charts (see svg.h). */
+#include <math.h>
+#include <string.h>
+
+#include "svg.h"
+#include "util.h"
+
+#define FONT "font-family=\"sans-serif\""
+
+void
+svg_escape(FILE *fp, const char *s)
+{
+	for (; *s; s++) {
+		switch (*s) {
+		case '&':
+			fputs("&amp;", fp);
+			break;
+		case '<':
+			fputs("&lt;", fp);
+			break;
+		case '>':
+			fputs("&gt;", fp);
+			break;
+		case '"':
+			fputs("&quot;", fp);
+			break;
+		case '\'':
+			fputs("&#39;", fp);
+			break;
+		default:
+			fputc(*s, fp);
+		}
+	}
+}
+
+double
+svg_nice_step(double range, int nticks)
+{
+	double raw, mag, f;
+
+	if (!(range > 0) || !isfinite(range) || nticks < 1)
+		return 1;
+	raw = range / nticks;
+	mag = pow(10, floor(log10(raw)));
+	f = raw / mag;
+	return (f < 1.5 ? 1 : f < 3.5 ? 2 : f < 7.5 ? 5 : 10) * mag;
+}
+
+double
+svg_x(const struct svg_plot *p, double x)
+{
+	double w = p->width - p->left - p->right;
+
+	return p->left + (x - p->xmin) / (p->xmax - p->xmin) * w;
+}
+
+double
+svg_y(const struct svg_plot *p, double y)
+{
+	double h = p->height - p->top - p->bottom;
+
+	return p->top + (p->ymax - y) / (p->ymax - p->ymin) * h;
+}
+
+void
+svg_begin(const struct svg_plot *p, const char *title)
+{
+	fprintf(p->fp,
+	        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %g %g\" width=\"%g\" "
+	        "height=\"%g\" role=\"img\" aria-label=\"",
+	        p->width, p->height, p->width, p->height);
+	svg_escape(p->fp, title);
+	fputs("\"><title>", p->fp);
+	svg_escape(p->fp, title);
+	fputs("</title>\n", p->fp);
+}
+
+void
+svg_end(const struct svg_plot *p)
+{
+	fputs("</svg>\n", p->fp);
+}
+
+/* A tick label: %g of a value rounded to the step's precision (no 0.30000000000000004). */
+static void
+tick_label(char *buf, size_t size, double v, double step)
+{
+	int digits = step >= 1 ? 0 : (int)ceil(-log10(step) - 1e-9);
+
+	if (fabs(v) < step * 1e-9)
+		v = 0;
+	snprintf(buf, size, "%.*f", digits, v);
+}
+
+void
+svg_axes(const struct svg_plot *p, double xstep, double ystep, const char *xlabel,
+         const char *ylabel)
+{
+	double x0 = p->left, x1 = p->width - p->right, y0 = p->height - p->bottom, y1 = p->top;
+	char label[64];
+
+	fputs("<g class=\"axes\" " FONT " font-size=\"12\" fill=\"#333\">\n", p->fp);
+	for (double v = xstep > 0 ? ceil(p->xmin / xstep - 1e-9) * xstep : INFINITY;
+	     v <= p->xmax + xstep * 1e-9; v += xstep) {
+		double px = svg_x(p, v);
+
+		fprintf(p->fp,
+		        "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" "
+		        "stroke=\"#e3e3e3\"/>\n",
+		        px, y0, px, y1);
+		tick_label(label, sizeof label, v, xstep);
+		fprintf(p->fp, "<text x=\"%.2f\" y=\"%.2f\" text-anchor=\"middle\">%s</text>\n", px,
+		        y0 + 16, label);
+	}
+	for (double v = ystep > 0 ? ceil(p->ymin / ystep - 1e-9) * ystep : INFINITY;
+	     v <= p->ymax + ystep * 1e-9; v += ystep) {
+		double py = svg_y(p, v);
+
+		fprintf(p->fp,
+		        "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" "
+		        "stroke=\"#e3e3e3\"/>\n",
+		        x0, py, x1, py);
+		tick_label(label, sizeof label, v, ystep);
+		fprintf(p->fp, "<text x=\"%.2f\" y=\"%.2f\" text-anchor=\"end\">%s</text>\n",
+		        x0 - 5, py + 4, label);
+	}
+	fprintf(p->fp,
+	        "<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" fill=\"none\" "
+	        "stroke=\"#555\"/>\n",
+	        x0, y1, x1 - x0, y0 - y1);
+	if (xlabel != NULL) {
+		fprintf(p->fp,
+		        "<text x=\"%.2f\" y=\"%.2f\" text-anchor=\"middle\" font-size=\"13\">",
+		        (x0 + x1) / 2, p->height - 6);
+		svg_escape(p->fp, xlabel);
+		fputs("</text>\n", p->fp);
+	}
+	if (ylabel != NULL) {
+		fprintf(p->fp,
+		        "<text transform=\"translate(14 %.2f) rotate(-90)\" text-anchor=\"middle\" "
+		        "font-size=\"13\">",
+		        (y0 + y1) / 2);
+		svg_escape(p->fp, ylabel);
+		fputs("</text>\n", p->fp);
+	}
+	fputs("</g>\n", p->fp);
+}
+
+static void
+data_attr(FILE *fp, const char *name, const double *v, size_t n)
+{
+	char num[64];
+
+	fprintf(fp, " %s=\"", name);
+	for (size_t i = 0; i < n; i++) {
+		format_f64(num, sizeof num, v[i]);
+		fprintf(fp, "%s%s", i ? " " : "", num);
+	}
+	fputc('"', fp);
+}
+
+void
+svg_polyline(const struct svg_plot *p, const double *x, const double *y, size_t n,
+             const char *color, const char *dash, const char *attrs)
+{
+	int first = 1;
+
+	fprintf(p->fp, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\"", color);
+	if (dash != NULL)
+		fprintf(p->fp, " stroke-dasharray=\"%s\"", dash);
+	if (attrs != NULL)
+		fprintf(p->fp, " %s", attrs);
+	data_attr(p->fp, "data-x", x, n);
+	data_attr(p->fp, "data-y", y, n);
+	fputs(" points=\"", p->fp);
+	for (size_t i = 0; i < n; i++) {
+		if (!isfinite(x[i]) || !isfinite(y[i]))
+			continue;
+		fprintf(p->fp, "%s%.2f,%.2f", first ? "" : " ", svg_x(p, x[i]), svg_y(p, y[i]));
+		first = 0;
+	}
+	fputs("\"/>\n", p->fp);
+}
+
+void
+svg_line(const struct svg_plot *p, double x1, double y1, double x2, double y2, const char *color,
+         double width, const char *dash)
+{
+	fprintf(p->fp,
+	        "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"%s\" "
+	        "stroke-width=\"%g\"",
+	        svg_x(p, x1), svg_y(p, y1), svg_x(p, x2), svg_y(p, y2), color, width);
+	if (dash != NULL)
+		fprintf(p->fp, " stroke-dasharray=\"%s\"", dash);
+	fputs("/>\n", p->fp);
+}
+
+void
+svg_dot(const struct svg_plot *p, double x, double y, double r, const char *fill, const char *title)
+{
+	fprintf(p->fp, "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"%g\" fill=\"%s\"", svg_x(p, x),
+	        svg_y(p, y), r, fill);
+	if (title == NULL) {
+		fputs("/>\n", p->fp);
+		return;
+	}
+	fputs("><title>", p->fp);
+	svg_escape(p->fp, title);
+	fputs("</title></circle>\n", p->fp);
+}
+
+void
+svg_rect(const struct svg_plot *p, double x1, double y1, double x2, double y2, const char *fill)
+{
+	double px = fmin(svg_x(p, x1), svg_x(p, x2)), py = fmin(svg_y(p, y1), svg_y(p, y2));
+
+	fprintf(p->fp, "<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" fill=\"%s\"/>\n",
+	        px, py, fabs(svg_x(p, x2) - svg_x(p, x1)), fabs(svg_y(p, y2) - svg_y(p, y1)), fill);
+}
+
+void
+svg_text(const struct svg_plot *p, double px, double py, const char *anchor, double size,
+         const char *text)
+{
+	fprintf(p->fp,
+	        "<text x=\"%.2f\" y=\"%.2f\" text-anchor=\"%s\" font-size=\"%g\" " FONT
+	        " fill=\"#222\">",
+	        px, py, anchor, size);
+	svg_escape(p->fp, text);
+	fputs("</text>\n", p->fp);
+}
+
+void
+svg_legend(const struct svg_plot *p, size_t n, const char *const *names, const char *const *colors,
+           const char *const *dashes, const char *corner)
+{
+	double longest = 0, w, h = 8 + 18 * (double)n, x, y;
+
+	for (size_t i = 0; i < n; i++)
+		longest = fmax(longest, (double)strlen(names[i]));
+	w = 40 + longest * 6.6; /* 12px sans-serif: about 6.6px a character */
+	x = corner[1] == 'l' ? p->left + 8 : p->width - p->right - w - 8;
+	y = corner[0] == 'u' ? p->top + 8 : p->height - p->bottom - h - 8;
+	fprintf(p->fp,
+	        "<g class=\"legend\"><rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" "
+	        "fill=\"#fff\" fill-opacity=\"0.9\" stroke=\"#999\"/>\n",
+	        x, y, w, h);
+	for (size_t i = 0; i < n; i++) {
+		double ly = y + 15 + 18 * (double)i;
+
+		fprintf(p->fp,
+		        "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"%s\" "
+		        "stroke-width=\"2.5\"",
+		        x + 6, ly - 4, x + 30, ly - 4, colors[i]);
+		if (dashes != NULL && dashes[i] != NULL)
+			fprintf(p->fp, " stroke-dasharray=\"%s\"", dashes[i]);
+		fputs("/>\n", p->fp);
+		svg_text(p, x + 36, ly, "start", 12, names[i]);
+	}
+	fputs("</g>\n", p->fp);
+}

@@ -1,0 +1,66 @@
+/*
+ * svg.h: inline SVG charts for HTML reports — a plotting area mapped from data coordinates,
+ * axes with grid, ticks and labels, polylines that carry their data, points, bars, text and
+ * a legend. Everything is written to the plot's stream as it is drawn.
+ */
+#ifndef PIPEML_SVG_H
+#define PIPEML_SVG_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+/* Set every field, then svg_begin. Sizes in px; the plotting area is inside the margins. */
+struct svg_plot {
+	FILE *fp;
+	double width, height;
+	double left, right, top, bottom; /* margins */
+	double xmin, xmax, ymin, ymax;   /* the data range of the plotting area */
+};
+
+/* s as HTML/SVG text or attribute value: & < > " ' escaped. */
+void svg_escape(FILE *fp, const char *s);
+/* A round tick step (1, 2 or 5 × 10^k) giving about nticks ticks over range. */
+double svg_nice_step(double range, int nticks);
+
+/* <svg> with a viewBox, role="img", an aria-label and a <title> of title. */
+void svg_begin(const struct svg_plot *p, const char *title);
+void svg_end(const struct svg_plot *p);
+/* Pixel coordinates of a data point. */
+double svg_x(const struct svg_plot *p, double x);
+double svg_y(const struct svg_plot *p, double y);
+
+/*
+ * The frame, grid lines and tick labels every xstep (ystep) from the first multiple of it
+ * in the range (0: none on that axis), and the axis labels: xlabel under the area, ylabel
+ * rotated on its left.
+ */
+void svg_axes(const struct svg_plot *p, double xstep, double ystep, const char *xlabel,
+              const char *ylabel);
+/*
+ * A line through n points of data (non-finite points are skipped), colour color, dash
+ * pattern dash (NULL: solid). The element carries the points as data-x and data-y (numbers
+ * in shortest round-trip form, space-separated) and attrs (NULL or attributes as text).
+ */
+void svg_polyline(const struct svg_plot *p, const double *x, const double *y, size_t n,
+                  const char *color, const char *dash, const char *attrs);
+/* A segment between two data points. */
+void svg_line(const struct svg_plot *p, double x1, double y1, double x2, double y2,
+              const char *color, double width, const char *dash);
+/* A dot of radius r px at a data point, with a tooltip (title, may be NULL). */
+void svg_dot(const struct svg_plot *p, double x, double y, double r, const char *fill,
+             const char *title);
+/* A rectangle between two data corners. */
+void svg_rect(const struct svg_plot *p, double x1, double y1, double x2, double y2,
+              const char *fill);
+/* Text at pixel (px, py); anchor "start", "middle" or "end"; size in px. */
+void svg_text(const struct svg_plot *p, double px, double py, const char *anchor, double size,
+              const char *text);
+/*
+ * A legend box of n entries (a line sample in colors[i], dashed when dashes (may be NULL)
+ * has dashes[i], then names[i]) in a corner of the area: corner is "ur", "ul", "lr" or
+ * "ll" (upper/lower, right/left).
+ */
+void svg_legend(const struct svg_plot *p, size_t n, const char *const *names,
+                const char *const *colors, const char *const *dashes, const char *corner);
+
+#endif
