@@ -175,13 +175,14 @@ static void
 check_pick(struct run *r)
 {
 	char where[64];
+	double w;
 
 	r->metric = need(&r->pick, "metric", JSON_STR, r->path, "")->str;
 	r->cands = need(&r->pick, "candidates", JSON_ARR, r->path, "");
-	r->winner = (size_t)need(&r->pick, "winner", JSON_NUM, r->path, "")->num;
-	if (r->cands->n == 0 || r->winner >= r->cands->n)
-		die("%s: \"winner\" %zu is not one of the %zu candidates", r->path, r->winner,
-		    r->cands->n);
+	w = need(&r->pick, "winner", JSON_NUM, r->path, "")->num;
+	if (!(w >= 0 && w < (double)r->cands->n && w == floor(w)))
+		die("%s: \"winner\" %g is not one of the %zu candidates", r->path, w, r->cands->n);
+	r->winner = (size_t)w;
 	for (size_t i = 0; i < r->cands->n; i++) {
 		const struct json *c = &r->cands->items[i];
 

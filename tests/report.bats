@@ -1,0 +1,184 @@
+#!/usr/bin/env bats
+# report: the curves are scikit-learn's, the page is well-formed and self-contained, it
+# shows what the run decided, and Chromium renders it.
+# shellcheck disable=SC2154
+load helper
+bats_require_minimum_version 1.5.0
+
+ORACLE="$BATS_TEST_DIRNAME/report-oracle.py"
+HTMLCHECK="$BATS_TEST_DIRNAME/report-html.py"
+
+# Synthetic leads through the real tools: clean, encode, split, two fits (one a search),
+# pick-best twice into a registry (the first promoted to production), then the page.
+make_run() {
+	local cat=source,customer_group,onboarding,is_active,marketing_consent,existing_customer
+	local num=purchases,time_spent,n_visits,visited_faq,visited_learn_more_before_booking
+	synth -n 600 --seed 3 |
+		csvclean --drop date_part,first_booking,last_seen,customer_code,domain,country \
+			--require lead_indicator --categorical "$cat" --impute-mode "$cat" \
+			--numeric "$num" --impute-median "$num" |
+		encode -y lead_indicator -i lead_id -s "$num" -c "$cat" |
+		split -s 1 -f 0.3 -t test.st >train.st
+	fit-logreg -T --search 6 --cv 3 --seed 1 --param C=loguniform:0.01:10 -R lr.json \
+		train.st >lr.model 2>/dev/null
+	fit-gbt --no-timestamp --param n_estimators=20 --param max_depth=3 --report gbt.json \
+		train.st >gbt.model
+	pick-best -d reg --promote production lr.model <test.st >/dev/null 2>&1
+	pick-best -d reg -R pick.json --scores scores.csv lr.model gbt.model <test.st \
+		>best.model 2>/dev/null
+	report -s lr.json -s gbt.json -d reg pick.json >page.html
+}
+
+setup() {
+	cd "$BATS_FILE_TMPDIR" || exit 1
+	[ -f page.html ] || make_run
+	cp -r ./*.json ./*.model scores.csv test.st page.html reg "$BATS_TEST_TMPDIR"
+	cd "$BATS_TEST_TMPDIR" || exit 1
+}
+
+@test "report's curve points, in pick-best's JSON and on the page, equal scikit-learn's to 1e-12" {
+	run "$PY" "$ORACLE" scores.csv pick.json page.html
+	assert_success
+	refute_output --partial MISMATCH
+	# 2 candidates × (ROC, PR: x, y, thresholds; calibration: x, y; page: 3 curves × x, y)
+	[ "$(grep -c '^ok' <<<"$output")" -eq 28 ]
+	# the ROC curve's first point is (0, 0) and its last (1, 1), as roc_curve's
+	run jq -c '[.candidates[].roc | [.fpr[0], .tpr[0], .fpr[-1], .tpr[-1]]]' pick.json
+	assert_output '[[0,0,1,1],[0,0,1,1]]'
+}
+
+@test "report writes well-formed HTML with one SVG per figure, no script and nothing to fetch" {
+	run "$PY" "$HTMLCHECK" page.html
+	assert_success
+	refute_output --partial ERROR
+	# 3 curves + the search's CV plot + 2 importance charts
+	assert_output $'figures 6\nsvgs 6\nfigures-with-one-svg 6\nscripts 0\nexternal 0'
+	run xmllint --html --noout page.html
+	refute_output --partial 'parser error : Unexpected end tag'
+	refute_output --partial 'Opening and ending tag mismatch'
+}
+
+@test "report's legends give each candidate's AUC and AP and mark the chosen one" {
+	local auc ap
+	for k in 0 1; do
+		auc=$(jq -r ".candidates[$k].metrics.roc_auc" pick.json)
+		ap=$(jq -r ".candidates[$k].metrics.average_precision" pick.json)
+		name=$(jq -r ".candidates[$k].file" pick.json)
+		mark=""
+		[ "$(jq .winner pick.json)" -eq "$k" ] && mark=" *"
+		grep -qF ">$name (AUC $(printf %.3f "$auc"))$mark</text>" page.html
+		grep -qF ">$name (AP $(printf %.3f "$ap"))$mark</text>" page.html
+	done
+	grep -qF '<text x="220.00" y="354.00" text-anchor="middle" font-size="13">False positive rate</text>' page.html
+	grep -qF '>True positive rate</text>' page.html
+	grep -qF '>Mean predicted P(y = 1)</text>' page.html
+}
+
+@test "report shows each confusion matrix and classification report with pick-best's numbers" {
+	local cells
+	cells=$(grep -oE '<td style="background:rgba\(0,114,178,[0-9.]+\);color:#[0-9a-f]+">[0-9]+<br>' page.html |
+		sed -E 's/.*>([0-9]+)<br>/\1/' | paste -sd' ')
+	assert_equal "$cells" "$(jq -r '[.candidates[].confusion_matrix[][]] | map(tostring) | join(" ")' pick.json)"
+	for k in 0 1; do
+		for cls in 0 1 'macro avg' 'weighted avg'; do
+			row=$(jq -r ".candidates[$k].classification_report[\"$cls\"] | \"\\(.precision) \\(.recall) \\(.[\"f1-score\"]) \\(.support)\"" pick.json)
+			read -r p r f s <<<"$row"
+			grep -qF "<tr><th class=\"l\">$cls</th><td>$(printf %.3f "$p")</td><td>$(printf %.3f "$r")</td><td>$(printf %.3f "$f")</td><td>$(printf %.0f "$s")</td></tr>" page.html
+		done
+	done
+}
+
+@test "report plots every search candidate's folds, marks the chosen one and ranks the table by mean" {
+	local best n
+	best=$(jq .search.best lr.json)
+	n=$(jq '.search.candidates | length' lr.json)
+	[ "$(grep -c '<circle [^>]*fill="#D55E00"><title>#' page.html)" -eq 3 ]
+	[ "$(grep -c '<circle [^>]*><title>#[0-9]* fold ' page.html)" -eq $((n * 3)) ]
+	grep -qF ">chosen</text>" page.html
+	# the first row of the table is the chosen candidate (rank 1, its number, highlighted)
+	grep -qF "<tr class=\"chosen\"><td>1</td><td>$((best + 1))</td>" page.html
+	grep -qF '<h3>gbt.json</h3>' page.html
+	grep -qF '<p>No search: a single fit.</p>' page.html
+}
+
+@test "report draws |coef| for logreg and gain for gbt, largest first" {
+	local top k
+	for k in 0 1; do
+		top=$(jq -r ".candidates[$k].importance | [.features, .values] | transpose | max_by(.[1]) | .[0]" pick.json)
+		# the first bar's label of candidate k's chart
+		first=$(awk -v k="$k" '/<figure class="importance">/ { f++ } f == k + 1 && /text-anchor="end" font-size="12"/ { print; exit }' page.html |
+			sed -E 's/.*>([^<]*)<\/text>/\1/')
+		assert_equal "$first" "$top"
+	done
+	grep -qF '>lr.model: |coefficient|</text>' page.html
+	grep -qF ">gbt.model: average gain of the feature&#39;s splits</text>" page.html
+}
+
+@test "report --registry puts production's recorded metrics beside the candidates' and lists the runs" {
+	grep -qF '<th>production lead_model@1</th>' page.html
+	f1=$(jq -r '.candidates[0].metrics.f1' pick.json)
+	grep -qE "<tr><td class=\"l\">f1 \\(selection\\)</td>.*<td>$(printf %.4f "$f1")</td></tr>" page.html
+	grep -qF "Production's f1 on these test rows, measured by pick-best: $(printf %.4f "$(jq .registry.production_score pick.json)")." page.html
+	grep -qF '<h3>Runs in the registry (the last 2 of 2)</h3>' page.html
+	[ "$(grep -c '<td class="l"><code>pick-best</code></td>' page.html)" -eq 2 ]
+	grep -qF "Test data sha256 <code>$(jq -r .data_sha256 pick.json)</code>" page.html
+	# without a registry: no production column, no runs
+	PIPEML_REGISTRY='' report pick.json >plain.html
+	! grep -q 'production lead_model' plain.html
+	! grep -q 'Runs in the registry' plain.html
+}
+
+@test "report is deterministic and reads stdin" {
+	report -s lr.json -s gbt.json -d reg pick.json >again.html
+	cmp page.html again.html
+	report -s lr.json -s gbt.json -d reg <pick.json >stdin.html
+	diff <(sed 's/from <code>[^<]*</from </' page.html) <(sed 's/from <code>[^<]*</from </' stdin.html)
+}
+
+@test "headless Chromium renders the page at 1280x800 to a PNG that is not one colour" {
+	command -v chromium >/dev/null || skip "chromium not installed (.ci/deps)"
+	profile=$(mktemp -d)
+	run timeout 60 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+		--disable-background-networking --disable-component-update --disable-sync \
+		--user-data-dir="$profile" --screenshot="$PWD/shot.png" --window-size=1280,800 \
+		"file://$PWD/page.html"
+	rm -rf "$profile"
+	[ -s shot.png ]
+	run "$PY" - shot.png <<'EOF2'
+import sys
+from PIL import Image
+im = Image.open(sys.argv[1]).convert("RGB")
+colors = im.getcolors(1 << 24)
+top = max(colors)[0]
+print(im.size[0], im.size[1], len(colors) > 100, top / (im.size[0] * im.size[1]) < 0.9)
+EOF2
+	assert_output '1280 800 True True'
+}
+
+@test "report bad input: not JSON, not pick-best's report, a bad winner, a missing file; bad usage" {
+	echo '{' >bad.json
+	run_split report bad.json
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "report: bad.json: offset 2: expected a string key" ]
+	run_split report <<<'[1]'
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "report: stdin: not a JSON object (pick-best --report)" ]
+	run_split report <<<'{"metric":"f1"}'
+	[ "$status" -eq 1 ]
+	[ "$stderr" = 'report: stdin: "candidates" is missing, expected an array (pick-best --report)' ]
+	jq '.winner = 2' pick.json >w.json
+	run_split report w.json
+	[ "$status" -eq 1 ]
+	[ "$stderr" = 'report: w.json: "winner" 2 is not one of the 2 candidates' ]
+	jq 'del(.candidates[1].roc)' pick.json >r.json
+	run_split report r.json
+	[ "$status" -eq 1 ]
+	[ "$stderr" = 'report: r.json: candidates[1]: "roc" is missing, expected an object (pick-best --report)' ]
+	run_split report -s nope.json pick.json
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "report: nope.json: No such file or directory" ]
+	[ -z "$output" ]
+	run_split report a.json b.json
+	[ "$status" -eq 2 ]
+	[ "$stderr" = "usage: report [-s file] ... [-d dir] [-n name] [-t title] [file]" ]
+}
