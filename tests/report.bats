@@ -124,8 +124,8 @@ setup() {
 	grep -qF "Test data sha256 <code>$(jq -r .data_sha256 pick.json)</code>" page.html
 	# without a registry: no production column, no runs
 	PIPEML_REGISTRY='' report pick.json >plain.html
-	! grep -q 'production lead_model' plain.html
-	! grep -q 'Runs in the registry' plain.html
+	run ! grep -q 'production lead_model' plain.html
+	run ! grep -q 'Runs in the registry' plain.html
 }
 
 @test "report is deterministic and reads stdin" {
