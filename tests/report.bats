@@ -124,7 +124,7 @@ setup() {
 	grep -qF "Test data sha256 <code>$(jq -r .data_sha256 pick.json)</code>" page.html
 	# without a registry: no production column, no runs
 	PIPEML_REGISTRY='' report pick.json >plain.html
-	run ! grep -q 'production lead_model' plain.html
+	run ! grep -q '<th>production lead_model' plain.html
 	run ! grep -q 'Runs in the registry' plain.html
 }
 
