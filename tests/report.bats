@@ -23,8 +23,11 @@ make_run() {
 		train.st >lr.model 2>/dev/null
 	fit-gbt --no-timestamp --param n_estimators=20 --param max_depth=3 --report gbt.json \
 		train.st >gbt.model
+	# a stump: 2 trees of one split, few distinct scores, many ties
+	fit-gbt --no-timestamp --param n_estimators=2 --param max_depth=1 train.st >stump.model
 	pick-best -d reg --promote production lr.model <test.st >/dev/null 2>&1
-	pick-best -d reg -R pick.json --scores scores.csv lr.model gbt.model <test.st \
+	pick-best -d reg -R pick.json --scores scores.csv lr.model gbt.model stump.model \
+		<test.st \
 		>best.model 2>/dev/null
 	report -s lr.json -s gbt.json -d reg pick.json >page.html
 }
@@ -40,19 +43,21 @@ setup() {
 	run "$PY" "$ORACLE" scores.csv pick.json page.html
 	assert_success
 	refute_output --partial MISMATCH
-	# 2 candidates × (ROC, PR: x, y, thresholds; calibration: x, y; page: 3 curves × x, y)
-	[ "$(grep -c '^ok' <<<"$output")" -eq 28 ]
+	# 3 candidates × (ROC, PR: x, y, thresholds; calibration: x, y; page: 3 curves × x, y)
+	[ "$(grep -c '^ok' <<<"$output")" -eq 42 ]
+	# the stump's scores are tied in groups: the curves collapse them as scikit-learn does
+	[ "$(tail -n +2 scores.csv | cut -d, -f5 | sort -u | wc -l)" -le 4 ]
 	# the ROC curve's first point is (0, 0) and its last (1, 1), as roc_curve's
 	run jq -c '[.candidates[].roc | [.fpr[0], .tpr[0], .fpr[-1], .tpr[-1]]]' pick.json
-	assert_output '[[0,0,1,1],[0,0,1,1]]'
+	assert_output '[[0,0,1,1],[0,0,1,1],[0,0,1,1]]'
 }
 
 @test "report writes well-formed HTML with one SVG per figure, no script and nothing to fetch" {
 	run "$PY" "$HTMLCHECK" page.html
 	assert_success
 	refute_output --partial ERROR
-	# 3 curves + the search's CV plot + 2 importance charts
-	assert_output $'figures 6\nsvgs 6\nfigures-with-one-svg 6\nscripts 0\nexternal 0'
+	# 3 curves + the search's CV plot + 3 importance charts
+	assert_output $'figures 7\nsvgs 7\nfigures-with-one-svg 7\nscripts 0\nexternal 0'
 	run xmllint --html --noout page.html
 	refute_output --partial 'parser error : Unexpected end tag'
 	refute_output --partial 'Opening and ending tag mismatch'
@@ -60,7 +65,7 @@ setup() {
 
 @test "report's legends give each candidate's AUC and AP and mark the chosen one" {
 	local auc ap
-	for k in 0 1; do
+	for k in 0 1 2; do
 		auc=$(jq -r ".candidates[$k].metrics.roc_auc" pick.json)
 		ap=$(jq -r ".candidates[$k].metrics.average_precision" pick.json)
 		name=$(jq -r ".candidates[$k].file" pick.json)
@@ -79,7 +84,7 @@ setup() {
 	cells=$(grep -oE '<td style="background:rgba\(0,114,178,[0-9.]+\);color:#[0-9a-f]+">[0-9]+<br>' page.html |
 		sed -E 's/.*>([0-9]+)<br>/\1/' | paste -sd' ')
 	assert_equal "$cells" "$(jq -r '[.candidates[].confusion_matrix[][]] | map(tostring) | join(" ")' pick.json)"
-	for k in 0 1; do
+	for k in 0 1 2; do
 		for cls in 0 1 'macro avg' 'weighted avg'; do
 			row=$(jq -r ".candidates[$k].classification_report[\"$cls\"] | \"\\(.precision) \\(.recall) \\(.[\"f1-score\"]) \\(.support)\"" pick.json)
 			read -r p r f s <<<"$row"
@@ -103,7 +108,7 @@ setup() {
 
 @test "report draws |coef| for logreg and gain for gbt, largest first" {
 	local top k
-	for k in 0 1; do
+	for k in 0 1 2; do
 		top=$(jq -r ".candidates[$k].importance | [.features, .values] | transpose | max_by(.[1]) | .[0]" pick.json)
 		# the first bar's label of candidate k's chart
 		first=$(awk -v k="$k" '/<figure class="importance">/ { f++ } f == k + 1 && /text-anchor="end" font-size="12"/ { print; exit }' page.html |
@@ -166,14 +171,14 @@ EOF2
 	run_split report <<<'{"metric":"f1"}'
 	[ "$status" -eq 1 ]
 	[ "$stderr" = 'report: stdin: "candidates" is missing, expected an array (pick-best --report)' ]
-	jq '.winner = 2' pick.json >w.json
+	jq '.winner = 3' pick.json >w.json
 	run_split report w.json
 	[ "$status" -eq 1 ]
-	[ "$stderr" = 'report: w.json: "winner" 2 is not one of the 2 candidates' ]
-	jq 'del(.candidates[1].roc)' pick.json >r.json
+	[ "$stderr" = 'report: w.json: "winner" 3 is not one of the 3 candidates' ]
+	jq 'del(.candidates[2].roc)' pick.json >r.json
 	run_split report r.json
 	[ "$status" -eq 1 ]
-	[ "$stderr" = 'report: r.json: candidates[1]: "roc" is missing, expected an object (pick-best --report)' ]
+	[ "$stderr" = 'report: r.json: candidates[2]: "roc" is missing, expected an object (pick-best --report)' ]
 	run_split report -s nope.json pick.json
 	[ "$status" -eq 1 ]
 	[ "$stderr" = "report: nope.json: No such file or directory" ]
