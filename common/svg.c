@@ -131,7 +131,7 @@ svg_axes(const struct svg_plot *p, double xstep, double ystep, const char *xlabe
 	if (xlabel != NULL) {
 		fprintf(p->fp,
 		        "<text x=\"%.2f\" y=\"%.2f\" text-anchor=\"middle\" font-size=\"13\">",
-		        (x0 + x1) / 2, p->height - 6);
+		        (x0 + x1) / 2, y0 + 34);
 		svg_escape(p->fp, xlabel);
 		fputs("</text>\n", p->fp);
 	}
@@ -160,9 +160,10 @@ data_attr(FILE *fp, const char *name, const double *v, size_t n)
 }
 
 void
-svg_polyline(const struct svg_plot *p, const double *x, const double *y, size_t n,
+svg_polyline(const struct svg_plot *p, const double *x, const double *y, size_t n, int steps,
              const char *color, const char *dash, const char *attrs)
 {
+	double last_y = NAN;
 	int first = 1;
 
 	fprintf(p->fp, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\"", color);
@@ -176,7 +177,10 @@ svg_polyline(const struct svg_plot *p, const double *x, const double *y, size_t 
 	for (size_t i = 0; i < n; i++) {
 		if (!isfinite(x[i]) || !isfinite(y[i]))
 			continue;
+		if (steps && !first)
+			fprintf(p->fp, " %.2f,%.2f", svg_x(p, x[i]), svg_y(p, last_y));
 		fprintf(p->fp, "%s%.2f,%.2f", first ? "" : " ", svg_x(p, x[i]), svg_y(p, y[i]));
+		last_y = y[i];
 		first = 0;
 	}
 	fputs("\"/>\n", p->fp);
@@ -230,17 +234,28 @@ svg_text(const struct svg_plot *p, double px, double py, const char *anchor, dou
 	fputs("</text>\n", p->fp);
 }
 
+double
+svg_legend_height(size_t n)
+{
+	return 8 + 18 * (double)n;
+}
+
 void
 svg_legend(const struct svg_plot *p, size_t n, const char *const *names, const char *const *colors,
            const char *const *dashes, const char *corner)
 {
-	double longest = 0, w, h = 8 + 18 * (double)n, x, y;
+	double longest = 0, w, h = svg_legend_height(n), x, y;
 
 	for (size_t i = 0; i < n; i++)
 		longest = fmax(longest, (double)strlen(names[i]));
 	w = 40 + longest * 6.6; /* 12px sans-serif: about 6.6px a character */
-	x = corner[1] == 'l' ? p->left + 8 : p->width - p->right - w - 8;
-	y = corner[0] == 'u' ? p->top + 8 : p->height - p->bottom - h - 8;
+	if (corner[0] == 'b') {
+		x = p->left;
+		y = p->height - h - 4;
+	} else {
+		x = corner[1] == 'l' ? p->left + 8 : p->width - p->right - w - 8;
+		y = corner[0] == 'u' ? p->top + 8 : p->height - p->bottom - h - 8;
+	}
 	fprintf(p->fp,
 	        "<g class=\"legend\"><rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" "
 	        "fill=\"#fff\" fill-opacity=\"0.9\" stroke=\"#999\"/>\n",

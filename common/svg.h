@@ -38,10 +38,12 @@ void svg_axes(const struct svg_plot *p, double xstep, double ystep, const char *
               const char *ylabel);
 /*
  * A line through n points of data (non-finite points are skipped), colour color, dash
- * pattern dash (NULL: solid). The element carries the points as data-x and data-y (numbers
- * in shortest round-trip form, space-separated) and attrs (NULL or attributes as text).
+ * pattern dash (NULL: solid); with steps, as matplotlib's drawstyle "steps-post" (y[i]
+ * held until x[i + 1], then the jump). The element carries the points as data-x and
+ * data-y (numbers in shortest round-trip form, space-separated) and attrs (NULL or
+ * attributes as text).
  */
-void svg_polyline(const struct svg_plot *p, const double *x, const double *y, size_t n,
+void svg_polyline(const struct svg_plot *p, const double *x, const double *y, size_t n, int steps,
                   const char *color, const char *dash, const char *attrs);
 /* A segment between two data points. */
 void svg_line(const struct svg_plot *p, double x1, double y1, double x2, double y2,
@@ -58,8 +60,10 @@ void svg_text(const struct svg_plot *p, double px, double py, const char *anchor
 /*
  * A legend box of n entries (a line sample in colors[i], dashed when dashes (may be NULL)
  * has dashes[i], then names[i]) in a corner of the area: corner is "ur", "ul", "lr" or
- * "ll" (upper/lower, right/left).
+ * "ll" (upper/lower, right/left), or "b": below the axes, at the bottom of the plot,
+ * whose bottom margin must leave svg_legend_height(n) for it.
  */
+double svg_legend_height(size_t n);
 void svg_legend(const struct svg_plot *p, size_t n, const char *const *names,
                 const char *const *colors, const char *const *dashes, const char *corner);
 

@@ -74,9 +74,30 @@ setup() {
 		grep -qF ">$name (AUC $(printf %.3f "$auc"))$mark</text>" page.html
 		grep -qF ">$name (AP $(printf %.3f "$ap"))$mark</text>" page.html
 	done
-	grep -qF '<text x="220.00" y="354.00" text-anchor="middle" font-size="13">False positive rate</text>' page.html
+	grep -qF '>False positive rate</text>' page.html
 	grep -qF '>True positive rate</text>' page.html
 	grep -qF '>Mean predicted P(y = 1)</text>' page.html
+}
+
+@test "report draws precision-recall as steps (the area average precision measures), ROC as segments" {
+	run "$PY" - page.html <<'EOF2'
+import re, sys
+for m in re.finditer(r'<polyline [^>]*data-curve="(\w+)" data-candidate="(\d)"[^>]*'
+                     r'data-x="([^"]*)" data-y="([^"]*)" points="([^"]*)"', open(sys.argv[1]).read()):
+    curve, k, xs, ys, pts = m.groups()
+    n, npts = len(xs.split()), len(pts.split())
+    pairs = [tuple(map(float, p.split(","))) for p in pts.split()]
+    if curve == "pr":
+        # steps-post: between points i and i+1 a horizontal run at y[i], then the jump
+        ok = npts == 2 * n - 1 and all(pairs[2 * i + 1][1] == pairs[2 * i][1] and
+                                       pairs[2 * i + 1][0] == pairs[2 * i + 2][0]
+                                       for i in range(n - 1))
+    else:
+        ok = npts == n
+    print(curve, k, "ok" if ok else f"BAD {n} points drawn as {npts}")
+EOF2
+	assert_success
+	assert_output $'roc 0 ok\nroc 1 ok\nroc 2 ok\npr 0 ok\npr 1 ok\npr 2 ok\ncalibration 0 ok\ncalibration 1 ok\ncalibration 2 ok'
 }
 
 @test "report shows each confusion matrix and classification report with pick-best's numbers" {

@@ -276,20 +276,21 @@ legend_name(char *buf, size_t size, const struct run *r, size_t i, const char *w
 struct curve_fig {
 	const char *curve, *xkey, *ykey, *title, *xlabel, *ylabel;
 	const char *score_name, *score_key; /* in the legend */
-	const char *corner;
+	int steps;                          /* drawn as steps (precision-recall) */
 	const char *caption;
 };
 
 static void
 curve_figure(FILE *fp, const struct run *r, const struct curve_fig *f, double baseline)
 {
-	struct svg_plot p = {fp, 400, 360, 52, 12, 30, 44, 0, 1, 0, 1};
 	size_t n = r->cands->n, nl = 0;
+	struct svg_plot p = {fp, 400, 0, 52, 12, 30, 50 + svg_legend_height(n), 0, 1, 0, 1};
 	const char **names = xcalloc(n + 1, sizeof *names),
 	           **colors = xcalloc(n + 1, sizeof *colors);
 	const char **dashes = xcalloc(n + 1, sizeof *dashes);
 	char attrs[128];
 
+	p.height = 330 + p.bottom; /* the area, then the axis labels and the legend */
 	fprintf(fp, "<figure id=\"fig-%s\">\n", f->curve);
 	svg_begin(&p, f->title);
 	svg_text(&p, p.width / 2, 18, "middle", 14, f->title);
@@ -313,8 +314,8 @@ curve_figure(FILE *fp, const struct run *r, const struct curve_fig *f, double ba
 		y = numbers(ya, &ny);
 		snprintf(attrs, sizeof attrs, "data-curve=\"%s\" data-candidate=\"%zu\"", f->curve,
 		         i);
-		svg_polyline(&p, x, y, nx, palette[i % NCOLORS], i >= NCOLORS ? "6 3" : NULL,
-		             attrs);
+		svg_polyline(&p, x, y, nx, f->steps, palette[i % NCOLORS],
+		             i >= NCOLORS ? "6 3" : NULL, attrs);
 		if (strcmp(f->curve, "calibration") == 0)
 			for (size_t k = 0; k < nx; k++) {
 				snprintf(name, sizeof name, "%s: mean P %.3f, %.1f%% positive",
@@ -328,7 +329,7 @@ curve_figure(FILE *fp, const struct run *r, const struct curve_fig *f, double ba
 		free(x);
 		free(y);
 	}
-	svg_legend(&p, nl, names, colors, dashes, f->corner);
+	svg_legend(&p, nl, names, colors, dashes, "b");
 	svg_end(&p);
 	fputs("<figcaption>", fp);
 	svg_escape(fp, f->caption);
@@ -344,39 +345,39 @@ static void
 write_curves(FILE *fp, const struct run *r)
 {
 	static const struct curve_fig roc = {
-	        "roc",
-	        "fpr",
-	        "tpr",
-	        "ROC curve",
-	        "False positive rate",
-	        "True positive rate",
-	        "AUC",
-	        "roc_auc",
-	        "lr",
-	        "Test rows; dashed: chance. * marks the chosen model. Points as roc_curve."};
+	        .curve = "roc",
+	        .xkey = "fpr",
+	        .ykey = "tpr",
+	        .title = "ROC curve",
+	        .xlabel = "False positive rate",
+	        .ylabel = "True positive rate",
+	        .score_name = "AUC",
+	        .score_key = "roc_auc",
+	        .caption = "Test rows; dashed: chance. * marks the chosen model. Points as "
+	                   "roc_curve."};
 	static const struct curve_fig pr = {
-	        "pr",
-	        "recall",
-	        "precision",
-	        "Precision-recall curve",
-	        "Recall",
-	        "Precision",
-	        "AP",
-	        "average_precision",
-	        "ll",
-	        "Dashed: the share of positives. AP is average precision. Points as "
-	        "precision_recall_curve."};
+	        .curve = "pr",
+	        .xkey = "recall",
+	        .ykey = "precision",
+	        .title = "Precision-recall curve",
+	        .xlabel = "Recall",
+	        .ylabel = "Precision",
+	        .score_name = "AP",
+	        .score_key = "average_precision",
+	        .steps = 1,
+	        .caption = "Dashed: the share of positives. AP is average precision, the area "
+	                   "under these steps. Points as precision_recall_curve."};
 	static const struct curve_fig cal = {
-	        "calibration",
-	        "prob_pred",
-	        "prob_true",
-	        "Calibration",
-	        "Mean predicted P(y = 1)",
-	        "Fraction of positives",
-	        "log loss",
-	        "log_loss",
-	        "ul",
-	        "10 uniform bins (empty bins left out); dashed: perfectly calibrated."};
+	        .curve = "calibration",
+	        .xkey = "prob_pred",
+	        .ykey = "prob_true",
+	        .title = "Calibration",
+	        .xlabel = "Mean predicted P(y = 1)",
+	        .ylabel = "Fraction of positives",
+	        .score_name = "log loss",
+	        .score_key = "log_loss",
+	        .caption = "10 uniform bins (empty bins left out); dashed: perfectly "
+	                   "calibrated."};
 	const struct json *cr = json_get(&r->cands->items[0], "classification_report");
 	double pos = num(json_get(cr, "1"), "support"), rows = num(&r->pick, "rows");
 
