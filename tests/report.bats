@@ -21,15 +21,16 @@ make_run() {
 		split -s 1 -f 0.3 -t test.st >train.st
 	fit-logreg -T --search 6 --cv 3 --seed 1 --param C=loguniform:0.01:10 -R lr.json \
 		train.st >lr.model 2>/dev/null
-	fit-gbt --no-timestamp --param n_estimators=20 --param max_depth=3 --report gbt.json \
-		train.st >gbt.model
-	# a stump: 2 trees of one split, few distinct scores, many ties
-	fit-gbt --no-timestamp --param n_estimators=2 --param max_depth=1 train.st >stump.model
+	fit-gbt --no-timestamp --search 4 --cv 3 --seed 1 -j 1 --param max_depth=2,3 \
+		--param n_estimators=10,20 --report gbt.json train.st >gbt.model 2>/dev/null
+	# a stump: 2 trees of one split, few distinct scores, many ties; no search
+	fit-gbt --no-timestamp --param n_estimators=2 --param max_depth=1 --report stump.json \
+		train.st >stump.model
 	pick-best -d reg --promote production lr.model <test.st >/dev/null 2>&1
 	pick-best -d reg -R pick.json --scores scores.csv lr.model gbt.model stump.model \
 		<test.st \
 		>best.model 2>/dev/null
-	report -s lr.json -s gbt.json -d reg pick.json >page.html
+	report -s lr.json -s gbt.json -s stump.json -d reg pick.json >page.html
 }
 
 setup() {
@@ -56,8 +57,8 @@ setup() {
 	run "$PY" "$HTMLCHECK" page.html
 	assert_success
 	refute_output --partial ERROR
-	# 3 curves + the search's CV plot + 3 importance charts
-	assert_output $'figures 7\nsvgs 7\nfigures-with-one-svg 7\nscripts 0\nexternal 0'
+	# 3 curves + the 2 searches' CV plots + 3 importance charts
+	assert_output $'figures 8\nsvgs 8\nfigures-with-one-svg 8\nscripts 0\nexternal 0'
 	run xmllint --html --noout page.html
 	refute_output --partial 'parser error : Unexpected end tag'
 	refute_output --partial 'Opening and ending tag mismatch'
@@ -115,15 +116,21 @@ EOF2
 }
 
 @test "report plots every search candidate's folds, marks the chosen one and ranks the table by mean" {
-	local best n
-	best=$(jq .search.best lr.json)
-	n=$(jq '.search.candidates | length' lr.json)
-	[ "$(grep -c '<circle [^>]*fill="#D55E00"><title>#' page.html)" -eq 3 ]
-	[ "$(grep -c '<circle [^>]*><title>#[0-9]* fold ' page.html)" -eq $((n * 3)) ]
-	grep -qF ">chosen</text>" page.html
-	# the first row of the table is the chosen candidate (rank 1, its number, highlighted)
-	grep -qF "<tr class=\"chosen\"><td>1</td><td>$((best + 1))</td>" page.html
-	grep -qF '<h3>gbt.json</h3>' page.html
+	local best n folds total=0
+	for f in lr.json gbt.json; do
+		n=$(jq '.search.candidates | length' "$f")
+		folds=$(jq .search.folds "$f")
+		total=$((total + n * folds))
+		best=$(jq .search.best "$f")
+		# the search's table: first row the chosen candidate (rank 1, its number, highlighted)
+		sed -n "/<h3>$f<\/h3>/,/<\/table>/p" page.html >section.html
+		grep -qF "<tr class=\"chosen\"><td>1</td><td>$((best + 1))</td>" section.html
+		# its fold dots in the chosen colour carry the chosen candidate's number
+		[ "$(grep -c "<circle [^>]*fill=\"#D55E00\"><title>#$((best + 1)) fold " section.html)" -eq "$folds" ]
+		[ "$(grep -c '>chosen</text>' section.html)" -eq 1 ]
+	done
+	[ "$(grep -c '<circle [^>]*><title>#[0-9]* fold ' page.html)" -eq "$total" ]
+	grep -qF '<h3>stump.json</h3>' page.html
 	grep -qF '<p>No search: a single fit.</p>' page.html
 }
 
@@ -155,9 +162,9 @@ EOF2
 }
 
 @test "report is deterministic and reads stdin" {
-	report -s lr.json -s gbt.json -d reg pick.json >again.html
+	report -s lr.json -s gbt.json -s stump.json -d reg pick.json >again.html
 	cmp page.html again.html
-	report -s lr.json -s gbt.json -d reg <pick.json >stdin.html
+	report -s lr.json -s gbt.json -s stump.json -d reg <pick.json >stdin.html
 	diff <(sed 's/from <code>[^<]*</from </' page.html) <(sed 's/from <code>[^<]*</from </' stdin.html)
 }
 

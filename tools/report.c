@@ -583,7 +583,7 @@ cv_figure(FILE *fp, const char *path, const struct json *search)
 {
 	const struct json *cands = json_get(search, "candidates");
 	size_t n = cands->n;
-	double best = num(search, "best"), lo, hi, pad;
+	double best = num(search, "best"), lo, hi, pad, half;
 	struct svg_plot p = {fp, 1200, 300, 60, 16, 30, 44, 0.5, (double)n + 0.5, 0, 1};
 	char text[512], title[640];
 
@@ -592,6 +592,8 @@ cv_figure(FILE *fp, const char *path, const struct json *search)
 		return;
 	}
 	pad = (hi - lo) * 0.08;
+	/* the mean's bar: 0.6 of a candidate's width, at most 28 px */
+	half = fmin(0.3, 14 / ((p.width - p.left - p.right) / (double)n));
 	p.ymin = lo - pad;
 	p.ymax = hi + pad;
 	snprintf(title, sizeof title, "CV %s of %zu candidates (%s)",
@@ -627,7 +629,7 @@ cv_figure(FILE *fp, const char *path, const struct json *search)
 			         f->items[k].num, text);
 			svg_dot(&p, x, f->items[k].num, 2.5, color, title);
 		}
-		svg_line(&p, x - 0.3, mean, x + 0.3, mean, chosen ? CHOSEN : "#222", 2.5, NULL);
+		svg_line(&p, x - half, mean, x + half, mean, chosen ? CHOSEN : "#222", 2.5, NULL);
 		if (chosen)
 			svg_text(&p, svg_x(&p, x), svg_y(&p, fmax_) - 10, "middle", 12, "chosen");
 	}
