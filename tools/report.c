@@ -118,6 +118,7 @@ load_json(const char *path, struct json *j)
 	FILE *fp = open_input(path, &name);
 	size_t len = 0, cap = 1 << 16;
 	char *buf = xmalloc(cap), err[256];
+	int rc;
 
 	for (;;) {
 		len += fread(buf + len, 1, cap - len, fp);
@@ -130,9 +131,10 @@ load_json(const char *path, struct json *j)
 		die("%s:", name);
 	if (fp != stdin)
 		fclose(fp);
-	if (json_parse(buf, len, j, err, sizeof err) < 0)
-		die("%s: %s", name, err);
+	rc = json_parse(buf, len, j, err, sizeof err);
 	free(buf);
+	if (rc < 0)
+		die("%s: %s", name, err);
 	return name;
 }
 
