@@ -159,6 +159,10 @@ EOF2
 	PIPEML_REGISTRY='' report pick.json >plain.html
 	run ! grep -q '<th>production lead_model' plain.html
 	run ! grep -q 'Runs in the registry' plain.html
+	# a name without a production version
+	report -n other -d reg pick.json >other.html
+	grep -qF 'No production version of other in the registry.</p>' other.html
+	run ! grep -q '<th>production ' other.html
 }
 
 @test "report is deterministic and reads stdin" {
@@ -211,6 +215,10 @@ EOF2
 	[ "$status" -eq 1 ]
 	[ "$stderr" = "report: nope.json: No such file or directory" ]
 	[ -z "$output" ]
+	run_split report -d nowhere pick.json
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "report: nowhere: no registry there" ]
+	[ ! -e nowhere ]
 	run_split report a.json b.json
 	[ "$status" -eq 2 ]
 	[ "$stderr" = "usage: report [-s file] ... [-d dir] [-n name] [-t title] [file]" ]
