@@ -147,6 +147,24 @@ EOF2
 	grep -qF ">gbt.model: average gain of the feature&#39;s splits</text>" page.html
 }
 
+@test "pick-best's importance is |coef| of the logreg model file and fit-gbt's gain of the gbt" {
+	run "$PY" - <<'EOF2'
+import json, struct
+import msgpack
+pick = json.load(open("pick.json"))
+lr = msgpack.unpackb(open("lr.model", "rb").read(), raw=False)
+coef = struct.unpack(f"<{len(lr['features'])}d", lr["fitted"]["coef"])
+imp = pick["candidates"][0]["importance"]
+print(imp["measure"], imp["features"] == lr["features"],
+      imp["values"] == [abs(c) for c in coef])
+gbt = json.load(open("gbt.json"))["importance"]
+imp = pick["candidates"][1]["importance"]
+print(imp["measure"], imp["values"] == [gbt[f]["gain"] for f in imp["features"]])
+EOF2
+	assert_success
+	assert_output $'abs_coef True True\ngain True'
+}
+
 @test "report --registry puts production's recorded metrics beside the candidates' and lists the runs" {
 	grep -qF '<th>production lead_model@1</th>' page.html
 	f1=$(jq -r '.candidates[0].metrics.f1' pick.json)
