@@ -274,3 +274,106 @@ svg_legend(const struct svg_plot *p, size_t n, const char *const *names, const c
 	}
 	fputs("</g>\n", p->fp);
 }
+
+/* The range of the finite points of every strip: 0, or -1 when there is none. */
+static int
+strip_range(const struct svg_strip *strips, size_t n, double *lo, double *hi)
+{
+	*lo = INFINITY;
+	*hi = -INFINITY;
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = 0; k < strips[i].npoints; k++)
+			if (isfinite(strips[i].points[k])) {
+				*lo = fmin(*lo, strips[i].points[k]);
+				*hi = fmax(*hi, strips[i].points[k]);
+			}
+	if (!isfinite(*lo))
+		return -1;
+	if (*hi - *lo < 1e-6) {
+		*lo -= 0.01;
+		*hi += 0.01;
+	}
+	return 0;
+}
+
+static void
+strip_draw(const struct svg_plot *p, const struct svg_strip *s, size_t i, double half,
+           const struct svg_strip_style *st)
+{
+	int marked = (long)i == st->highlight;
+	const char *color = marked ? st->hcolor : st->color;
+	double x = (double)i + 1, lo = INFINITY, hi = -INFINITY;
+	char tip[768];
+
+	for (size_t k = 0; k < s->npoints; k++)
+		if (isfinite(s->points[k])) {
+			lo = fmin(lo, s->points[k]);
+			hi = fmax(hi, s->points[k]);
+		}
+	if (isnan(s->mean) || !isfinite(lo)) {
+		svg_text(p, svg_x(p, x), svg_y(p, p->ymin) - 4, "middle", 12, "\u00d7");
+		return;
+	}
+	svg_line(p, x, lo, x, hi, color, marked ? 2 : 1, NULL);
+	for (size_t k = 0; k < s->npoints; k++) {
+		if (!isfinite(s->points[k]))
+			continue;
+		snprintf(tip, sizeof tip, "#%zu %s %zu: %.4f (%s)", i + 1, st->point_name, k + 1,
+		         s->points[k], s->tip);
+		svg_dot(p, x, s->points[k], 2.5, color, tip);
+	}
+	svg_line(p, x - half, s->mean, x + half, s->mean, marked ? st->hcolor : "#222", 2.5, NULL);
+	if (marked)
+		svg_text(p, svg_x(p, x), svg_y(p, hi) - 10, "middle", 12, st->mark);
+}
+
+int
+svg_strip_chart(FILE *fp, double width, double height, const char *title,
+                const struct svg_strip *strips, size_t n, const struct svg_strip_style *st)
+{
+	struct svg_plot p = {fp, width, height, 60, 16, 30, 44, 0.5, (double)n + 0.5, 0, 1};
+	double lo, hi, half;
+
+	if (strip_range(strips, n, &lo, &hi) < 0)
+		return -1;
+	p.ymin = lo - (hi - lo) * 0.08;
+	p.ymax = hi + (hi - lo) * 0.08;
+	/* the mean's bar: 0.6 of a group's width, at most 28 px */
+	half = fmin(0.3, 14 / ((p.width - p.left - p.right) / (double)n));
+	svg_begin(&p, title);
+	svg_text(&p, p.width / 2, 18, "middle", 14, title);
+	svg_axes(&p, n > 20 ? svg_nice_step((double)n, 20) : 1, svg_nice_step(hi - lo, 6),
+	         st->xlabel, st->ylabel);
+	for (size_t i = 0; i < n; i++)
+		strip_draw(&p, &strips[i], i, half, st);
+	svg_end(&p);
+	return 0;
+}
+
+void
+svg_bar_chart(FILE *fp, double width, const char *title, const char *xlabel,
+              const char *const *labels, const double *values, size_t n, const char *color)
+{
+	struct svg_plot p = {fp, width, 0, 200, 50, 34, 44, 0, 1, 0, (double)n};
+	double max = 0;
+	char label[64];
+
+	for (size_t i = 0; i < n; i++)
+		max = fmax(max, values[i]);
+	p.height = p.top + p.bottom + 20 * (double)n;
+	p.xmax = max > 0 ? max * 1.05 : 1;
+	svg_begin(&p, title);
+	svg_text(&p, p.width / 2, 18, "middle", 14, title);
+	svg_axes(&p, svg_nice_step(p.xmax, 5), 0, xlabel, NULL);
+	for (size_t k = 0; k < n; k++) {
+		double top = p.ymax - (double)k;
+
+		svg_rect(&p, 0, top - 0.15, values[k], top - 0.85, color);
+		snprintf(label, sizeof label, "%.28s", labels[k]);
+		svg_text(&p, p.left - 6, svg_y(&p, top - 0.5) + 4, "end", 12, label);
+		snprintf(label, sizeof label, "%.3g", values[k]);
+		svg_text(&p, svg_x(&p, values[k]) + 4, svg_y(&p, top - 0.5) + 4, "start", 11,
+		         label);
+	}
+	svg_end(&p);
+}

@@ -67,4 +67,37 @@ double svg_legend_height(size_t n);
 void svg_legend(const struct svg_plot *p, size_t n, const char *const *names,
                 const char *const *colors, const char *const *dashes, const char *corner);
 
+/*
+ * Charts drawn whole: a strip chart and a horizontal bar chart, each one <svg> of width px
+ * with title above it.
+ *
+ * A strip chart: group i at x = i + 1 shows its points (dots, each with the tooltip
+ * "#<i+1> <point_name> <k+1>: <value> (<tip>)"), a line over their range and a bar at its
+ * mean; a group whose mean is NaN is drawn as a cross at the bottom. The group highlight
+ * (or -1) is drawn in hcolor and labelled mark; the others in color.
+ */
+struct svg_strip {
+	size_t npoints;
+	const double *points; /* NaN points are left out */
+	double mean;
+	const char *tip; /* for the points' tooltips, may be "" */
+};
+
+struct svg_strip_style {
+	const char *xlabel, *ylabel, *point_name;
+	const char *color, *hcolor, *mark;
+	long highlight;
+};
+
+/* 0, or -1 (nothing drawn) when no group has a finite point. */
+int svg_strip_chart(FILE *fp, double width, double height, const char *title,
+                    const struct svg_strip *strips, size_t n, const struct svg_strip_style *st);
+/*
+ * A horizontal bar chart of n bars, top to bottom: labels[i] (cut to 28 characters) on the
+ * left, values[i] (>= 0) as a bar of colour color with its value at its end; the x axis
+ * labelled xlabel. The height follows n.
+ */
+void svg_bar_chart(FILE *fp, double width, const char *title, const char *xlabel,
+                   const char *const *labels, const double *values, size_t n, const char *color);
+
 #endif

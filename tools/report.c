@@ -536,30 +536,6 @@ write_tables(FILE *fp, const struct run *r)
 	      fp);
 }
 
-/* The range of every fold score of a search: 0, or -1 when none is a number. */
-static int
-score_range(const struct json *cands, double *lo, double *hi)
-{
-	*lo = INFINITY;
-	*hi = -INFINITY;
-	for (size_t i = 0; i < cands->n; i++) {
-		const struct json *f = json_get(&cands->items[i], "fold_scores");
-
-		for (size_t k = 0; f != NULL && f->type == JSON_ARR && k < f->n; k++)
-			if (f->items[k].type == JSON_NUM) {
-				*lo = fmin(*lo, f->items[k].num);
-				*hi = fmax(*hi, f->items[k].num);
-			}
-	}
-	if (!isfinite(*lo))
-		return -1;
-	if (*hi - *lo < 1e-6) {
-		*lo -= 0.01;
-		*hi += 0.01;
-	}
-	return 0;
-}
-
 /* "C=0.5, penalty=l2" */
 static void
 params_text(char *buf, size_t size, const struct json *params)
@@ -584,61 +560,40 @@ static void
 cv_figure(FILE *fp, const char *path, const struct json *search)
 {
 	const struct json *cands = json_get(search, "candidates");
+	const char *scoring = json_get_str(search, "scoring");
 	size_t n = cands->n;
-	double best = num(search, "best"), lo, hi, pad, half;
-	struct svg_plot p = {fp, 1200, 300, 60, 16, 30, 44, 0.5, (double)n + 0.5, 0, 1};
-	char text[512], title[640];
+	struct svg_strip *strips = xcalloc(n + 1, sizeof *strips);
+	struct svg_strip_style st = {.xlabel = "Candidate",
+	                             .ylabel = scoring ? scoring : "score",
+	                             .point_name = "fold",
+	                             .color = palette[0],
+	                             .hcolor = CHOSEN,
+	                             .mark = "chosen",
+	                             .highlight = (long)num(search, "best")};
+	char title[640];
 
-	if (score_range(cands, &lo, &hi) < 0) {
-		fputs("<p>Every candidate failed.</p>\n", fp);
-		return;
-	}
-	pad = (hi - lo) * 0.08;
-	/* the mean's bar: 0.6 of a candidate's width, at most 28 px */
-	half = fmin(0.3, 14 / ((p.width - p.left - p.right) / (double)n));
-	p.ymin = lo - pad;
-	p.ymax = hi + pad;
-	snprintf(title, sizeof title, "CV %s of %zu candidates (%s)",
-	         json_get_str(search, "scoring") ? json_get_str(search, "scoring") : "score", n,
-	         path);
-	fputs("<figure class=\"cv\">\n", fp);
-	svg_begin(&p, title);
-	svg_text(&p, p.width / 2, 18, "middle", 14, title);
-	svg_axes(&p, n > 20 ? svg_nice_step((double)n, 20) : 1, svg_nice_step(hi - lo, 6),
-	         "Candidate", json_get_str(search, "scoring"));
 	for (size_t i = 0; i < n; i++) {
 		const struct json *c = &cands->items[i], *f = json_get(c, "fold_scores");
-		double mean = num(c, "mean"), x = (double)i + 1, fmin_ = INFINITY,
-		       fmax_ = -INFINITY;
-		int chosen = (double)i == best;
-		const char *color = chosen ? CHOSEN : "#0072B2";
+		char text[512];
 
-		if (f == NULL || f->type != JSON_ARR || isnan(mean)) {
-			svg_text(&p, svg_x(&p, x), svg_y(&p, p.ymin) - 4, "middle", 12, "×");
-			continue;
-		}
-		for (size_t k = 0; k < f->n; k++)
-			if (f->items[k].type == JSON_NUM) {
-				fmin_ = fmin(fmin_, f->items[k].num);
-				fmax_ = fmax(fmax_, f->items[k].num);
-			}
-		svg_line(&p, x, fmin_, x, fmax_, color, chosen ? 2 : 1, NULL);
+		if (f != NULL && f->type == JSON_ARR)
+			strips[i].points = numbers(f, &strips[i].npoints);
+		strips[i].mean = num(c, "mean");
 		params_text(text, sizeof text, json_get(c, "params"));
-		for (size_t k = 0; k < f->n; k++) {
-			if (f->items[k].type != JSON_NUM)
-				continue;
-			snprintf(title, sizeof title, "#%zu fold %zu: %.4f (%s)", i + 1, k + 1,
-			         f->items[k].num, text);
-			svg_dot(&p, x, f->items[k].num, 2.5, color, title);
-		}
-		svg_line(&p, x - half, mean, x + half, mean, chosen ? CHOSEN : "#222", 2.5, NULL);
-		if (chosen)
-			svg_text(&p, svg_x(&p, x), svg_y(&p, fmax_) - 10, "middle", 12, "chosen");
+		strips[i].tip = xstrdup(text);
 	}
-	svg_end(&p);
+	snprintf(title, sizeof title, "CV %s of %zu candidates (%s)", st.ylabel, n, path);
+	fputs("<figure class=\"cv\">\n", fp);
+	if (svg_strip_chart(fp, 1200, 300, title, strips, n, &st) < 0)
+		fputs("<p>Every candidate failed.</p>\n", fp);
 	fputs("<figcaption>Dots: fold scores; bar: the mean; line: the range over folds; "
 	      "&#215;: a failed candidate.</figcaption>\n</figure>\n",
 	      fp);
+	for (size_t i = 0; i < n; i++) {
+		free((double *)strips[i].points);
+		free((char *)strips[i].tip);
+	}
+	free(strips);
 }
 
 /* The search's candidates, best mean first (at most 10). */
@@ -740,42 +695,30 @@ importance_figure(FILE *fp, const struct run *r, size_t ci)
 	const struct json *imp = json_get(&r->cands->items[ci], "importance");
 	const struct json *names = json_get(imp, "features"), *va = json_get(imp, "values");
 	const char *measure = json_get_str(imp, "measure");
-	struct svg_plot p = {fp, 590, 0, 200, 50, 34, 44, 0, 1, 0, 1};
+	const char *labels[MAX_BARS];
+	double *v, top[MAX_BARS];
 	size_t n, nbars, *order;
-	double *v, max = 0;
-	char title[256], label[64];
+	char title[256];
+	int gain;
 
 	if (measure == NULL || names == NULL || va == NULL || va->type != JSON_ARR ||
 	    names->type != JSON_ARR || names->n != va->n)
 		return;
+	gain = strcmp(measure, "gain") == 0;
 	v = numbers(va, &n);
 	order = rank_features(v, n);
 	nbars = n < MAX_BARS ? n : MAX_BARS;
-	for (size_t i = 0; i < n; i++)
-		max = fmax(max, v[i]);
-	p.height = p.top + p.bottom + 20 * (double)nbars;
-	p.xmax = max > 0 ? max * 1.05 : 1;
-	p.ymax = (double)nbars;
-	snprintf(title, sizeof title, "%s: %s", file_of(r, ci),
-	         strcmp(measure, "gain") == 0 ? "average gain of the feature's splits"
-	                                      : "|coefficient|");
-	fputs("<figure class=\"importance\">\n", fp);
-	svg_begin(&p, title);
-	svg_text(&p, p.width / 2, 18, "middle", 14, title);
-	svg_axes(&p, svg_nice_step(p.xmax, 5), 0,
-	         strcmp(measure, "gain") == 0 ? "Average gain" : "|Coefficient|", NULL);
 	for (size_t k = 0; k < nbars; k++) {
 		const struct json *name = &names->items[order[k]];
-		double top = p.ymax - (double)k;
 
-		svg_rect(&p, 0, top - 0.15, v[order[k]], top - 0.85, palette[ci % NCOLORS]);
-		snprintf(label, sizeof label, "%.28s", name->type == JSON_STR ? name->str : "?");
-		svg_text(&p, p.left - 6, svg_y(&p, top - 0.5) + 4, "end", 12, label);
-		snprintf(label, sizeof label, "%.3g", v[order[k]]);
-		svg_text(&p, svg_x(&p, v[order[k]]) + 4, svg_y(&p, top - 0.5) + 4, "start", 11,
-		         label);
+		labels[k] = name->type == JSON_STR ? name->str : "?";
+		top[k] = v[order[k]];
 	}
-	svg_end(&p);
+	snprintf(title, sizeof title, "%s: %s", file_of(r, ci),
+	         gain ? "average gain of the feature's splits" : "|coefficient|");
+	fputs("<figure class=\"importance\">\n", fp);
+	svg_bar_chart(fp, 590, title, gain ? "Average gain" : "|Coefficient|", labels, top, nbars,
+	              palette[ci % NCOLORS]);
 	fprintf(fp, "<figcaption>The %zu most important of %zu features.</figcaption>\n</figure>\n",
 	        nbars, n);
 	free(order);
