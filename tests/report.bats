@@ -132,6 +132,13 @@ EOF2
 	[ "$(grep -c '<circle [^>]*><title>#[0-9]* fold ' page.html)" -eq "$total" ]
 	grep -qF '<h3>stump.json</h3>' page.html
 	grep -qF '<p>No search: a single fit.</p>' page.html
+	# a failed candidate: a cross on the plot, last in the table with its reason
+	jq '.search.candidates[0] |= (.mean = null | .sd = null | .fold_scores = [null, null, null] | .failure = "did not converge")' \
+		lr.json >failed.json
+	report -s failed.json pick.json >failed.html
+	[ "$(grep -c '>×</text>' failed.html)" -eq 1 ]
+	sed -n '/<h3>failed.json/,/<\/table>/p' failed.html | grep '<tr>' | tail -n 1 >last.html
+	grep -qF '<td>1</td><td class="l">C=0.5008235306272247; failed: did not converge</td><td>–</td><td>–</td>' last.html
 }
 
 @test "report draws |coef| for logreg and gain for gbt, largest first" {

@@ -634,6 +634,10 @@ cv_table(FILE *fp, const struct json *search)
 		        (double)order[k] == num(search, "best") ? " class=\"chosen\"" : "", k + 1,
 		        order[k] + 1);
 		svg_escape(fp, text);
+		if (json_get_str(c, "failure") != NULL) {
+			fputs("; failed: ", fp);
+			svg_escape(fp, json_get_str(c, "failure"));
+		}
 		fputs("</td>", fp);
 		write_num_cell(fp, num(c, "mean"), 0);
 		write_num_cell(fp, num(c, "sd"), 0);
