@@ -1,53 +1,50 @@
 #!/usr/bin/env bash
 # fit-logreg against LIBLINEAR (liblinear-train -s 0) and scikit-learn (lbfgs): l2, C = 1, on
-# synthetic rows. LIBLINEAR penalises its bias (-B 1), so it races fit-logreg with
-# penalize_intercept=true; scikit-learn does not, so it races plain fit-logreg. Each peer
-# runs at its default tolerance; the objectives are printed to show they agree to 1e-6.
-# Sizes: FIT_LOGREG_BENCH="ROWSxFEATURES ..." (default 1000000x12 1000000x100); threads of
-# fit-logreg: FIT_LOGREG_JOBS (1).
+# synthetic logistic data (bench/fit-logreg-data.py: a clean 0/1 target, the same rows as a
+# stream, a LIBLINEAR text file and a .npy matrix). LIBLINEAR penalises its bias (-B 1), so it
+# races fit-logreg --param penalize_intercept=true; scikit-learn does not, so it races plain
+# fit-logreg. Each runs at its default tolerance; the objectives are printed to show they
+# agree to 1e-6, and fit-logreg's peak memory against the dense float64 matrix.
+# Sizes: FIT_LOGREG_BENCH="ROWSxFEATURES ..." (default: BENCH_ROWS rows x 12 and x 100);
+# threads of fit-logreg: FIT_LOGREG_JOBS (1). LIBLINEAR's time includes parsing its text
+# input, scikit-learn's the Python start-up and loading the .npy files.
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "$0")/lib.sh"
 
-ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-BIN="${PIPEML_BIN:-$ROOT/bin}"
-PY=/usr/bin/python3
-RUNS="${BENCH_RUNS:-3}"
-JOBS="${FIT_LOGREG_JOBS:-1}"
-SIZES="${FIT_LOGREG_BENCH:-1000000x12 1000000x100}"
-WORK="$(mktemp -d "${TMPDIR:-/tmp}/fit-logreg-bench.XXXXXX")"
-trap 'rm -rf "$WORK"' EXIT
+sizes="${FIT_LOGREG_BENCH:-${BENCH_ROWS}x12 ${BENCH_ROWS}x100}"
+jobs="${FIT_LOGREG_JOBS:-1}"
+peer_py="$BENCH_ROOT/bench/fit-logreg-peer.py"
 
-median() {
-	"$PY" -c 'import json, sys
-r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
-print("%.3f %.3f" % (r[sys.argv[2]]["median"], r[sys.argv[2]]["user"]))' "$WORK/h.json" "$1"
+# speedup JSON: the peer's median over pipeml's (above 1 = pipeml faster)
+speedup() {
+	jq -r '.results[1].median / .results[0].median | . * 100 | round / 100' "$1"
 }
 
-for size in $SIZES; do
+for size in $sizes; do
 	n="${size%x*}"
 	nf="${size#*x}"
-	echo "== fit-logreg: $n rows x $nf features, l2, C=1"
-	"$PY" "$ROOT/bench/fit-logreg-data.py" "$n" "$nf" 1 "$WORK/d"
-	hyperfine --runs "$RUNS" --warmup 1 --export-json "$WORK/h.json" --style basic \
-		-n pipeml-B "$BIN/fit-logreg -j $JOBS --param penalize_intercept=true $WORK/d.st >$WORK/pb.model" \
-		-n liblinear "liblinear-train -q -s 0 -c 1 -B 1 $WORK/d.svm $WORK/ll.model" \
-		-n pipeml "$BIN/fit-logreg -j $JOBS $WORK/d.st >$WORK/p.model" \
-		-n sklearn "$PY $ROOT/bench/fit-logreg-peer.py sklearn $WORK/d $WORK/sk.npy" >/dev/null
-	read -r pb_med pb_user < <(median pipeml-B)
-	read -r ll_med ll_user < <(median liblinear)
-	read -r p_med p_user < <(median pipeml)
-	read -r sk_med sk_user < <(median sklearn)
-	"$PY" "$ROOT/bench/fit-logreg-peer.py" objectives "$WORK/d" "$WORK/pb.model" \
-		"$WORK/ll.model" "$WORK/p.model" "$WORK/sk.npy"
-	awk -v a="$pb_med" -v b="$ll_med" -v au="$pb_user" -v bu="$ll_user" 'BEGIN {
-		printf "pipeml (-B) %.3f s, liblinear %.3f s: %.2fx (user time %.2fx; goal >= 1.0x)\n",
-		    a, b, b / a, bu / au }'
-	awk -v a="$p_med" -v b="$sk_med" -v au="$p_user" -v bu="$sk_user" 'BEGIN {
-		printf "pipeml %.3f s, sklearn lbfgs %.3f s: %.2fx (user time %.2fx; goal >= 3x)\n",
-		    a, b, b / a, bu / au }'
-	peak_kb="$(/usr/bin/time -f %M "$BIN/fit-logreg" "$WORK/d.st" 2>&1 >/dev/null | tail -1)"
+	d="$BENCH_OUT/logreg-$n-$nf"
+	if [ ! -s "$d.svm" ]; then
+		"$BENCH_PY" "$BENCH_ROOT/bench/fit-logreg-data.py" "$n" "$nf" 1 "$d.tmp$$" ||
+			bench_die "could not make $d.*"
+		for ext in st svm X.npy y.npy; do mv -f "$d.tmp$$.$ext" "$d.$ext"; done
+	fi
+	bytes="$(wc -c <"$d.st")"
+	bench_header "fit-logreg.sh: $n rows x $nf features, l2, C=1, -j $jobs"
+	bench_compare "logreg-$nf-bias" "$bytes" "$n" \
+		"'$BENCH_BIN/fit-logreg' -j $jobs --param penalize_intercept=true '$d.st' >'$d.pb.model'" \
+		"liblinear-train -s 0" "liblinear-train -q -s 0 -c 1 -B 1 '$d.svm' '$d.ll.model'"
+	bench_compare "logreg-$nf" "$bytes" "$n" \
+		"'$BENCH_BIN/fit-logreg' -j $jobs '$d.st' >'$d.p.model'" \
+		"sklearn lbfgs" "'$BENCH_PY' '$peer_py' sklearn '$d' '$d.sk.npy'"
+	"$BENCH_PY" "$peer_py" objectives "$d" "$d.pb.model" "$d.ll.model" "$d.p.model" "$d.sk.npy"
+	echo "speed-up: $(speedup "$BENCH_OUT/fit-logreg-logreg-$nf-bias.json")x LIBLINEAR" \
+		"(goal >= 1), $(speedup "$BENCH_OUT/fit-logreg-logreg-$nf.json")x scikit-learn (goal >= 3)"
+	peak_kb="$(/usr/bin/time -f %M "$BENCH_BIN/fit-logreg" -j "$jobs" "$d.st" 2>&1 >/dev/null |
+		tail -1)"
 	awk -v kb="$peak_kb" -v n="$n" -v nf="$nf" 'BEGIN {
 		m = n * nf * 8 / 1024
 		printf "peak memory %.0f MiB = %.2fx the dense matrix (%.0f MiB; goal <= 1.5x)\n",
 		    kb / 1024, kb / m, m / 1024 }'
-	rm -f "$WORK"/d.*
 done

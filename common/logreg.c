@@ -50,6 +50,7 @@ struct problem {
 	double *z;  /* n: θᵀxᵢ at the current point */
 	double *xd; /* n: dᵀxᵢ for the search direction d */
 	double *dw; /* n: cᵢσ(zᵢ)(1 − σ(zᵢ)) when the Hessian is not formed, else NULL */
+	double *diag; /* p: then the Hessian's diagonal, the conjugate gradients' preconditioner */
 };
 
 /* log(1 + exp(−t)) without overflow */
@@ -208,29 +209,36 @@ block_grad_hess(struct pass *ps, size_t blk, size_t lo, size_t hi)
 	free(xe);
 }
 
-/* As block_grad_hess without forming the Hessian: keeps its row weights in pb->dw. */
+/*
+ * As block_grad_hess without forming the Hessian: keeps its row weights in pb->dw and sums
+ * its diagonal. Partial layout: [loss, g[p], diag[p]].
+ */
 static void
 block_grad_dw(struct pass *ps, size_t blk, size_t lo, size_t hi)
 {
 	struct problem *pb = ps->pb;
 	size_t nf = pb->nf;
-	double *acc = ps->part + blk * ps->stride, *g = acc + 1, loss = 0;
+	double *acc = ps->part + blk * ps->stride, *g = acc + 1, *diag = g + pb->p, loss = 0;
 
 	memset(acc, 0, ps->stride * sizeof *acc);
 	for (size_t i = lo; i < hi; i++) {
 		const double *xi = pb->x + i * nf;
 		double z = row_dot(pb, ps->theta, i), yi = pb->y[i], c = pb->weight[yi == 1];
 		double e = exp(-fabs(z)), s = z >= 0 ? 1 / (1 + e) : e / (1 + e);
-		double gz = c * (s - yi);
+		double gz = c * (s - yi), dz = c * s * (1 - s);
 
 		pb->z[i] = z;
-		pb->dw[i] = c * s * (1 - s);
+		pb->dw[i] = dz;
 		if (ps->want_loss)
 			loss += c * (log1p(e) + fmax(yi == 1 ? -z : z, 0));
-		for (size_t j = 0; j < nf; j++)
+		for (size_t j = 0; j < nf; j++) {
 			g[j] += gz * xi[j];
-		if (pb->intercept)
+			diag[j] += dz * xi[j] * xi[j];
+		}
+		if (pb->intercept) {
 			g[nf] += gz;
+			diag[nf] += dz;
+		}
 	}
 	acc[0] = loss;
 }
@@ -320,7 +328,7 @@ static double
 grad_hess(struct problem *pb, const double *theta, int want_loss, double *g, double *H,
           double *part)
 {
-	size_t p = pb->p, stride = pb->dw ? 1 + p : 1 + p + p * p;
+	size_t p = pb->p, stride = pb->dw ? 1 + 2 * p : 1 + p + p * p;
 	double *sum = xreallocarray(NULL, stride, sizeof *sum), loss;
 	struct pass ps = {.pb = pb,
 	                  .block = pb->dw ? block_grad_dw : block_grad_hess,
@@ -332,7 +340,9 @@ grad_hess(struct problem *pb, const double *theta, int want_loss, double *g, dou
 	pass_run(&ps, sum);
 	loss = sum[0];
 	memcpy(g, sum + 1, p * sizeof *g);
-	if (!pb->dw)
+	if (pb->dw)
+		memcpy(pb->diag, sum + 1 + p, p * sizeof *pb->diag);
+	else
 		for (size_t j = 0; j < p; j++)
 			for (size_t k = j; k < p; k++)
 				H[j * p + k] = H[k * p + j] = sum[1 + p + j * p + k];
@@ -340,6 +350,8 @@ grad_hess(struct problem *pb, const double *theta, int want_loss, double *g, dou
 		if (pb->pen[j]) {
 			g[j] += pb->l2 * theta[j];
 			H[j * p + j] += pb->l2;
+			if (pb->dw)
+				pb->diag[j] += pb->l2;
 		}
 	free(sum);
 	return loss;
@@ -368,7 +380,8 @@ hessian_times(struct problem *pb, const double *v, double *hv, double *part)
 }
 
 /*
- * Newton direction without forming H: conjugate gradients on H·d = −g, stopped when the
+ * Newton direction without forming H: conjugate gradients on H·d = −g, preconditioned by
+ * H's diagonal M (as recent LIBLINEAR's trust-region Newton does), stopped when the
  * residual falls to η·‖g‖, η = min(0.1, ‖g‖/‖g₀‖) (a forcing sequence that keeps Newton's
  * fast convergence), or on curvature too small to trust.
  */
@@ -376,34 +389,39 @@ static void
 cg_direction(struct problem *pb, const double *g, double gnorm0, double *d, double *part)
 {
 	size_t p = pb->p;
-	double *r = xcalloc(3 * p, sizeof *r), *q = r + p, *hq = r + 2 * p;
-	double rr = 0, gnorm, eta;
+	double *r = xcalloc(4 * p, sizeof *r), *q = r + p, *hq = r + 2 * p, *u = r + 3 * p;
+	double rr = 0, ru = 0, gnorm, eta;
 
 	memset(d, 0, p * sizeof *d);
 	for (size_t j = 0; j < p; j++) {
 		r[j] = -g[j];
-		q[j] = r[j];
+		u[j] = pb->diag[j] > 0 ? r[j] / pb->diag[j] : r[j]; /* u = M⁻¹r */
+		q[j] = u[j];
 		rr += r[j] * r[j];
+		ru += r[j] * u[j];
 	}
 	gnorm = sqrt(rr);
 	eta = fmin(0.1, gnorm / gnorm0);
 	for (size_t it = 0; it < 2 * p + 10 && sqrt(rr) > eta * gnorm; it++) {
-		double qhq = 0, alpha, rr_new = 0;
+		double qhq = 0, alpha, ru_new = 0;
 
 		hessian_times(pb, q, hq, part);
 		for (size_t j = 0; j < p; j++)
 			qhq += q[j] * hq[j];
 		if (!(qhq > 1e-300))
 			break;
-		alpha = rr / qhq;
+		alpha = ru / qhq;
+		rr = 0;
 		for (size_t j = 0; j < p; j++) {
 			d[j] += alpha * q[j];
 			r[j] -= alpha * hq[j];
-			rr_new += r[j] * r[j];
+			u[j] = pb->diag[j] > 0 ? r[j] / pb->diag[j] : r[j];
+			rr += r[j] * r[j];
+			ru_new += r[j] * u[j];
 		}
 		for (size_t j = 0; j < p; j++)
-			q[j] = r[j] + rr_new / rr * q[j];
-		rr = rr_new;
+			q[j] = u[j] + ru_new / ru * q[j];
+		ru = ru_new;
 	}
 	if (sqrt(rr) == gnorm) /* no step taken: fall back to steepest descent */
 		for (size_t j = 0; j < p; j++)
@@ -548,8 +566,9 @@ prox_direction(const struct problem *pb, const double *theta, const double *g, c
 
 /*
  * Minimise F(θ) = loss + l2/2·‖θ_pen‖² + l1·‖θ_pen‖₁ by (proximal) Newton with a
- * backtracking line search on F: the direction from the exact Hessian (Cholesky when l1 = 0,
- * coordinate descent on the model otherwise), step t ∈ {1, ½, ¼, …} until
+ * backtracking line search on F: the direction from the exact Hessian (Cholesky, or conjugate
+ * gradients above HESSIAN_MAX_PARAMS, when l1 = 0; coordinate descent on the model
+ * otherwise), step t ∈ {1, ½, ¼, …} until
  *   F(θ + t·d) ≤ F(θ) + σ·t·Δ,  Δ = gᵀd + l1·(‖θ + d‖₁ − ‖θ‖₁)
  */
 static void
@@ -832,8 +851,10 @@ setup_problem(struct problem *pb, const struct logreg_config *cfg, const struct 
 	}
 	pb->z = xreallocarray(NULL, pb->n, sizeof *pb->z);
 	pb->xd = xreallocarray(NULL, pb->n, sizeof *pb->xd);
-	if (pb->p > HESSIAN_MAX_PARAMS && pb->l1 == 0)
+	if (pb->p > HESSIAN_MAX_PARAMS && pb->l1 == 0) {
 		pb->dw = xreallocarray(NULL, pb->n, sizeof *pb->dw);
+		pb->diag = xcalloc(pb->p, sizeof *pb->diag);
+	}
 }
 
 struct logreg_fit *
@@ -873,6 +894,7 @@ logreg_train(const struct logreg_config *cfg, const struct dataset *d, char *err
 	free(pb.z);
 	free(pb.xd);
 	free(pb.dw);
+	free(pb.diag);
 	if (data != d)
 		dataset_subset_free(&rows);
 	return fit;

@@ -7,9 +7,11 @@
  * with ỹᵢ = ±1, sᵢ the sample weight (1, or n / (2·n_class) for class_weight=balanced) and
  * the intercept b unpenalised unless penalize_intercept (then b joins w, as LIBLINEAR's
  * bias feature and scikit-learn's liblinear solver with intercept_scaling = 1).
- * Smooth problems (l2, none) are solved by Newton's method with an exact Hessian and a
- * line search; l1 and elasticnet by proximal Newton (newGLMNET-like: coordinate descent
- * on the quadratic model, then a line search on the full objective).
+ * Smooth problems (l2, none) are solved by Newton's method and a line search (the Hessian
+ * formed and factored up to 48 parameters, conjugate gradients on Hessian-vector products
+ * above); l1 and elasticnet by proximal Newton (newGLMNET-like: coordinate descent on the
+ * quadratic model, then a line search on the full objective). Passes over the rows run on
+ * cfg->threads threads in fixed blocks, so the result does not depend on their number.
  */
 #ifndef PIPEML_LOGREG_H
 #define PIPEML_LOGREG_H

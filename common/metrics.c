@@ -287,3 +287,139 @@ binary_report_table(FILE *fp, const struct binary_report *r, int digits)
 	table_row(fp, "macro avg", &r->macro, digits);
 	table_row(fp, "weighted avg", &r->weighted, digits);
 }
+
+static void
+curve_alloc(struct curve *c, size_t n, size_t nthresholds)
+{
+	c->n = n;
+	c->nthresholds = nthresholds;
+	c->x = xreallocarray(NULL, n + 1, sizeof *c->x);
+	c->y = xreallocarray(NULL, n + 1, sizeof *c->y);
+	c->threshold = xreallocarray(NULL, nthresholds + 1, sizeof *c->threshold);
+}
+
+void
+curve_free(struct curve *c)
+{
+	free(c->x);
+	free(c->y);
+	free(c->threshold);
+	memset(c, 0, sizeof *c);
+}
+
+/*
+ * scikit-learn's _binary_clf_curve: rows by score, highest first; at the last row of each
+ * distinct score, the true and false positives counted so far (tps, fps) and the score.
+ * Returns the number of distinct scores; the arrays are malloc'ed.
+ */
+static size_t
+clf_curve(const double *y, const double *prob, size_t n, double **tps, double **fps, double **score)
+{
+	struct scored *s = xreallocarray(NULL, n ? n : 1, sizeof *s);
+	size_t k = 0;
+	double pos = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		s[i].prob = prob[i];
+		s[i].y = y[i];
+	}
+	qsort(s, n, sizeof *s, by_prob_desc);
+	*tps = xreallocarray(NULL, n + 1, sizeof **tps);
+	*fps = xreallocarray(NULL, n + 1, sizeof **fps);
+	*score = xreallocarray(NULL, n + 1, sizeof **score);
+	for (size_t i = 0; i < n; i++) {
+		pos += s[i].y == 1;
+		if (i + 1 < n && s[i + 1].prob == s[i].prob)
+			continue;
+		(*tps)[k] = pos;
+		(*fps)[k] = (double)(i + 1) - pos; /* 1 + index − tps */
+		(*score)[k++] = s[i].prob;
+	}
+	free(s);
+	return k;
+}
+
+void
+roc_curve(const double *y, const double *prob, size_t n, struct curve *c)
+{
+	double *tps, *fps, *score;
+	size_t k = clf_curve(y, prob, n, &tps, &fps, &score), m = 0;
+
+	curve_alloc(c, k + 1, k + 1);
+	c->x[0] = c->y[0] = 0;
+	c->threshold[0] = k ? score[0] + 1 : 1;
+	/* Keep the ends and the corners: a point whose second differences are both 0 lies on
+	 * the segment between its neighbours. */
+	for (size_t i = 0; i < k; i++) {
+		if (k > 2 && i > 0 && i + 1 < k && fps[i + 1] - 2 * fps[i] + fps[i - 1] == 0 &&
+		    tps[i + 1] - 2 * tps[i] + tps[i - 1] == 0)
+			continue;
+		m++;
+		c->x[m] = fps[i];
+		c->y[m] = tps[i];
+		c->threshold[m] = score[i];
+	}
+	c->n = c->nthresholds = m + 1;
+	for (size_t i = 0; i <= m; i++) {
+		/* fps / fps[-1], tps / tps[-1]: NaN when the class is missing */
+		c->x[i] = k && fps[k - 1] > 0 ? c->x[i] / fps[k - 1] : NAN;
+		c->y[i] = k && tps[k - 1] > 0 ? c->y[i] / tps[k - 1] : NAN;
+	}
+	free(tps);
+	free(fps);
+	free(score);
+}
+
+void
+pr_curve(const double *y, const double *prob, size_t n, struct curve *c)
+{
+	double *tps, *fps, *score;
+	size_t k = clf_curve(y, prob, n, &tps, &fps, &score);
+
+	curve_alloc(c, k + 1, k);
+	for (size_t i = 0; i < k; i++) {
+		size_t j = k - 1 - i; /* reversed: recall decreasing */
+		double ps = tps[j] + fps[j];
+
+		c->y[i] = ps != 0 ? tps[j] / ps : 0;
+		c->x[i] = tps[k - 1] == 0 ? 1 : tps[j] / tps[k - 1];
+		c->threshold[i] = score[j];
+	}
+	c->x[k] = 0;
+	c->y[k] = 1;
+	free(tps);
+	free(fps);
+	free(score);
+}
+
+void
+calibration_curve(const double *y, const double *prob, size_t n, size_t nbins, struct curve *c)
+{
+	double *sum = xcalloc(nbins, sizeof *sum), *pos = xcalloc(nbins, sizeof *pos);
+	double *count = xcalloc(nbins, sizeof *count);
+	size_t m = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		/* numpy.searchsorted(edges[1:-1], p): the edges are linspace(0, 1, nbins + 1),
+		 * k·(1/nbins); a probability on an edge belongs to the bin below it. */
+		size_t b = 0;
+
+		while (b + 1 < nbins && (double)(b + 1) * (1.0 / (double)nbins) < prob[i])
+			b++;
+		sum[b] += prob[i];
+		pos[b] += y[i] == 1;
+		count[b]++;
+	}
+	curve_alloc(c, nbins, nbins);
+	for (size_t b = 0; b < nbins; b++) {
+		if (count[b] == 0)
+			continue;
+		c->x[m] = sum[b] / count[b];
+		c->y[m] = pos[b] / count[b];
+		c->threshold[m++] = count[b];
+	}
+	c->n = c->nthresholds = m;
+	free(sum);
+	free(pos);
+	free(count);
+}

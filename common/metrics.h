@@ -67,4 +67,32 @@ const char *metric_name(enum metric m);
 /* The score of a metric, higher is better (log_loss negated). */
 double metric_score(enum metric m, const double *y, const double *prob, size_t n);
 
+/*
+ * A curve of n points (x[i], y[i]) and the decision thresholds of its points (nthresholds
+ * of them: see each function). Arrays are malloc'ed; curve_free releases them.
+ */
+struct curve {
+	size_t n, nthresholds;
+	double *x, *y, *threshold;
+};
+
+/*
+ * scikit-learn 1.2's roc_curve (drop_intermediate=True): x = FPR, y = TPR, from (0, 0);
+ * one threshold a point, the first being the highest score + 1. A rate is NaN when its
+ * class is missing from y.
+ */
+void roc_curve(const double *y, const double *prob, size_t n, struct curve *c);
+/*
+ * precision_recall_curve: x = recall (decreasing), y = precision, ending at (0, 1); the
+ * n - 1 thresholds of the points before it, increasing. Recall is 1 when y has no positive.
+ */
+void pr_curve(const double *y, const double *prob, size_t n, struct curve *c);
+/*
+ * calibration_curve(n_bins=nbins, strategy="uniform"): the bins of [0, 1] holding a row,
+ * x = mean P(y = 1), y = fraction of positives; threshold[i] = the rows in the bin.
+ */
+void calibration_curve(const double *y, const double *prob, size_t n, size_t nbins,
+                       struct curve *c);
+void curve_free(struct curve *c);
+
 #endif

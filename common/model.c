@@ -639,3 +639,25 @@ model_free(struct model *m)
 	m->params = NULL;
 	m->nfeatures = m->nparams = 0;
 }
+
+const char *
+model_importance(const struct model *m, double *imp)
+{
+	if (m->ops == &logreg_kind) {
+		const struct logreg_fit *f = m->fitted;
+
+		for (size_t j = 0; j < m->nfeatures; j++)
+			imp[j] = fabs(f->coef[j]);
+		return "abs_coef";
+	}
+	if (m->ops == &gbt_kind) {
+		double *weight = xreallocarray(NULL, m->nfeatures + 1, sizeof *weight);
+		double *cover = xreallocarray(NULL, m->nfeatures + 1, sizeof *cover);
+
+		gbt_importance(m->fitted, weight, imp, cover);
+		free(weight);
+		free(cover);
+		return "gain";
+	}
+	return NULL;
+}

@@ -76,6 +76,12 @@ void model_save(FILE *fp, const char *name, const struct model *m);
 /* P(y = 1) of nrows rows of x (row-major, m->nfeatures columns in m->features order). */
 void model_predict(const struct model *m, const double *x, size_t nrows, double *prob);
 void model_free(struct model *m);
+/*
+ * Each feature's importance into imp[m->nfeatures]: |coefficient| for logreg, the average
+ * gain of the feature's splits (XGBoost's "gain", 0 when unused) for gbt. Returns the
+ * measure's name ("abs_coef", "gain"), or NULL for a kind without one.
+ */
+const char *model_importance(const struct model *m, double *imp);
 
 /* Helpers for kinds' pack/unpack. */
 /* The value under key in a map object, or NULL (also when m is not a map). */

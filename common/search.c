@@ -6,6 +6,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "json.h"
+#include "rng.h"
 #include "search.h"
 #include "util.h"
 
@@ -21,38 +23,6 @@ serr(char *err, size_t errsize, const char *fmt, ...)
 	vsnprintf(err, errsize, fmt, ap);
 	va_end(ap);
 	return -1;
-}
-
-/*
- * splitmix64: the candidates' draws. (A local generator until common/rng.h, written on the
- * synth branch, lands; then this becomes rng_seed/rng_uniform/rng_below.)
- */
-static uint64_t
-next_u64(uint64_t *state)
-{
-	uint64_t z = (*state += 0x9e3779b97f4a7c15);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111eb;
-	return z ^ (z >> 31);
-}
-
-static double
-uniform01(uint64_t *state)
-{
-	return (double)(next_u64(state) >> 11) * 0x1.0p-53;
-}
-
-/* Uniform integer in [0, n), n > 0, without modulo bias. */
-static uint64_t
-below(uint64_t *state, uint64_t n)
-{
-	uint64_t limit = UINT64_MAX - UINT64_MAX % n, v;
-
-	do
-		v = next_u64(state);
-	while (v >= limit);
-	return v % n;
 }
 
 int
@@ -189,7 +159,7 @@ learner_configure(const struct learner *l, const struct model_param *params, siz
 }
 
 static void
-set_value(struct model_param *mp, const struct search_param *sp, uint64_t *state, size_t pick)
+set_value(struct model_param *mp, const struct search_param *sp, struct rng *state, size_t pick)
 {
 	char buf[64];
 
@@ -199,15 +169,15 @@ set_value(struct model_param *mp, const struct search_param *sp, uint64_t *state
 		mp->value = xstrdup(sp->values[pick]);
 		return;
 	case DIST_UNIFORM:
-		format_f64(buf, sizeof buf, sp->lo + (sp->hi - sp->lo) * uniform01(state));
+		format_f64(buf, sizeof buf, sp->lo + (sp->hi - sp->lo) * rng_uniform(state));
 		break;
 	case DIST_LOGUNIFORM:
 		format_f64(buf, sizeof buf,
-		           exp(log(sp->lo) + (log(sp->hi) - log(sp->lo)) * uniform01(state)));
+		           exp(log(sp->lo) + (log(sp->hi) - log(sp->lo)) * rng_uniform(state)));
 		break;
 	case DIST_RANDINT:
 		snprintf(buf, sizeof buf, "%.0f",
-		         sp->lo + (double)below(state, (uint64_t)(sp->hi - sp->lo)));
+		         sp->lo + (double)rng_below(state, (uint64_t)(sp->hi - sp->lo)));
 		break;
 	}
 	mp->value = xstrdup(buf);
@@ -218,11 +188,13 @@ static void
 draw_candidates(const struct search_param *sp, size_t nsp, const struct search_options *o,
                 struct search_result *res)
 {
-	uint64_t state = o->seed, grid = 1;
+	uint64_t grid = 1;
+	struct rng state;
 	int all_lists = 1;
 	size_t n = o->ncandidates;
 	uint64_t *picked = NULL;
 
+	rng_seed(&state, o->seed);
 	for (size_t i = 0; i < nsp; i++) {
 		if (sp[i].dist != DIST_LIST || grid > UINT64_MAX / 2 / (sp[i].nvalues + 1))
 			all_lists = 0;
@@ -242,7 +214,7 @@ draw_candidates(const struct search_param *sp, size_t nsp, const struct search_o
 		if (all_lists) {
 			/* a grid point not drawn before (grid points in row-major order) */
 			for (int fresh = 0; !fresh;) {
-				index = below(&state, grid);
+				index = rng_below(&state, grid);
 				fresh = 1;
 				for (size_t q = 0; q < c; q++)
 					fresh &= picked[q] != index;
@@ -258,7 +230,7 @@ draw_candidates(const struct search_param *sp, size_t nsp, const struct search_o
 				pick = (size_t)(index % sp[i].nvalues);
 				index /= sp[i].nvalues;
 			} else if (sp[i].dist == DIST_LIST) {
-				pick = (size_t)below(&state, sp[i].nvalues);
+				pick = (size_t)rng_below(&state, sp[i].nvalues);
 			}
 			set_value(&cd->params[i], &sp[i], &state, pick);
 		}
@@ -477,41 +449,11 @@ search_run(const struct learner *l, const struct search_param *sp, size_t nsp,
 	return 0;
 }
 
-static void
-json_str(FILE *fp, const char *s)
-{
-	fputc('"', fp);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			fprintf(fp, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(fp, "\\u%04x", c);
-		else
-			fputc(c, fp);
-	}
-	fputc('"', fp);
-}
-
-static void
-json_num(FILE *fp, double x)
-{
-	char buf[64];
-
-	if (!isfinite(x)) {
-		fputs("null", fp);
-		return;
-	}
-	format_f64(buf, sizeof buf, x);
-	fputs(buf, fp);
-}
-
 void
 search_report_json(FILE *fp, const struct search_result *res)
 {
 	fprintf(fp, "{\"scoring\": ");
-	json_str(fp, metric_name(res->scoring));
+	json_str(fp, metric_name(res->scoring), strlen(metric_name(res->scoring)));
 	fprintf(fp, ", \"folds\": %zu, \"best\": ", res->nfolds);
 	if (res->best >= 0)
 		fprintf(fp, "%ld", res->best);
@@ -524,24 +466,24 @@ search_report_json(FILE *fp, const struct search_result *res)
 		fprintf(fp, "%s\n  {\"params\": {", c ? "," : "");
 		for (size_t i = 0; i < cd->nparams; i++) {
 			fputs(i ? ", " : "", fp);
-			json_str(fp, cd->params[i].name);
+			json_str(fp, cd->params[i].name, strlen(cd->params[i].name));
 			fputs(": ", fp);
-			json_str(fp, cd->params[i].value);
+			json_str(fp, cd->params[i].value, strlen(cd->params[i].value));
 		}
 		fputs("}, \"fold_scores\": [", fp);
 		for (size_t k = 0; k < res->nfolds; k++) {
 			fputs(k ? ", " : "", fp);
-			json_num(fp, cd->fold_scores[k]);
+			json_f64(fp, cd->fold_scores[k]);
 		}
 		fputs("], \"mean\": ", fp);
-		json_num(fp, cd->mean);
+		json_f64(fp, cd->mean);
 		fputs(", \"sd\": ", fp);
-		json_num(fp, cd->sd);
+		json_f64(fp, cd->sd);
 		fputs(", \"fit_seconds\": ", fp);
-		json_num(fp, cd->fit_seconds);
+		json_f64(fp, cd->fit_seconds);
 		fputs(", \"failure\": ", fp);
 		if (cd->failure)
-			json_str(fp, cd->failure);
+			json_str(fp, cd->failure, strlen(cd->failure));
 		else
 			fputs("null", fp);
 		fputc('}', fp);
@@ -608,4 +550,70 @@ search_result_free(struct search_result *res)
 	}
 	free(res->cands);
 	memset(res, 0, sizeof *res);
+}
+
+int
+search_cli_option(struct search_cli *cli, int c, const char *arg)
+{
+	char err[512];
+
+	switch (c) {
+	case 'p':
+		cli->params = xreallocarray(cli->params, cli->nparams + 1, sizeof *cli->params);
+		if (search_param_parse(arg, &cli->params[cli->nparams], err, sizeof err) < 0)
+			usage_die("%s", err);
+		cli->nparams++;
+		return 1;
+	case 's':
+		cli->search = opt_long("--search", arg, 1, 1000000);
+		return 1;
+	case 'k':
+		cli->cv = opt_long("--cv", arg, 2, 1000);
+		return 1;
+	case 'm':
+		if (metric_parse(arg, &cli->scoring) < 0)
+			usage_die("--scoring \"%s\": expected accuracy, f1, roc_auc or log_loss",
+			          arg);
+		return 1;
+	}
+	return 0;
+}
+
+struct model_param *
+search_cli_fixed(const struct search_cli *cli, size_t *n)
+{
+	struct model_param *out = xcalloc(cli->nparams ? cli->nparams : 1, sizeof *out);
+
+	for (size_t i = 0; i < cli->nparams; i++) {
+		if (cli->params[i].dist != DIST_LIST || cli->params[i].nvalues != 1)
+			usage_die("--param %s: several values need --search", cli->params[i].name);
+		out[i].name = cli->params[i].name;
+		out[i].value = cli->params[i].values[0];
+	}
+	*n = cli->nparams;
+	return out;
+}
+
+void
+search_cli_run(const struct learner *l, const struct search_cli *cli, const struct dataset *d,
+               const struct search_options *o, struct search_result *res)
+{
+	char err[512];
+
+	if (search_run(l, cli->params, cli->nparams, d, o, res, err, sizeof err) < 0)
+		usage_die("%s", err);
+	search_summary(stderr, res);
+	if (res->best < 0)
+		die("search: every candidate failed (first: %s)",
+		    res->ncandidates ? res->cands[0].failure : "none drawn");
+}
+
+void
+search_cli_free(struct search_cli *cli)
+{
+	for (size_t i = 0; i < cli->nparams; i++)
+		search_param_free(&cli->params[i]);
+	free(cli->params);
+	cli->params = NULL;
+	cli->nparams = 0;
 }

@@ -101,4 +101,31 @@ void search_summary(FILE *fp, const struct search_result *res);
 void search_pack_meta(msgpack_packer *pk, const struct search_result *res);
 void search_result_free(struct search_result *res);
 
+/*
+ * The command line every fitting tool shares: -p/--param, -s/--search, -k/--cv and
+ * -m/--scoring, handled once here so that they mean the same in fit-logreg and fit-gbt.
+ */
+struct search_cli {
+	struct search_param *params;
+	size_t nparams;
+	long search; /* candidates; 0: one fit with the given values */
+	long cv;
+	enum metric scoring;
+};
+#define SEARCH_CLI_INIT                                                                            \
+	{                                                                                          \
+		.cv = 5, .scoring = METRIC_ACCURACY                                                \
+	}
+/* Take getopt's option c ('p', 's', 'k' or 'm') with its argument: 1 when it was one of
+ * these (dies with EXIT_USAGE on a bad value), 0 otherwise. */
+int search_cli_option(struct search_cli *cli, int c, const char *arg);
+/* The single values of the --param options, for one fit without --search (dies with
+ * EXIT_USAGE naming a parameter given several values). The names and values are borrowed. */
+struct model_param *search_cli_fixed(const struct search_cli *cli, size_t *n);
+/* Run the search of cli with learner l and print its summary on stderr; dies when the search
+ * cannot run or every candidate failed. */
+void search_cli_run(const struct learner *l, const struct search_cli *cli, const struct dataset *d,
+                    const struct search_options *o, struct search_result *res);
+void search_cli_free(struct search_cli *cli);
+
 #endif

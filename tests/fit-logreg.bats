@@ -203,6 +203,32 @@ EOF
 	cmp a.model b.model
 }
 
+@test "fit-logreg search scores f1, roc_auc and log_loss as scikit-learn does" {
+	synth_csv 400 3 13 >s.csv
+	to_stream s.csv y >s.st
+	for m in f1 roc_auc log_loss; do
+		fit-logreg --param solver=newton-cg --param C=0.5 --search 1 --cv 3 --scoring "$m" \
+			--report "$m.json" s.st >/dev/null 2>&1
+	done
+	run "$PY" - <<'EOF'
+import json, warnings
+import numpy as np
+import pandas as pd
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import cross_val_score
+warnings.filterwarnings("ignore")
+d = pd.read_csv("s.csv")
+y = d.pop("y")
+lr = LogisticRegression(C=0.5, solver="newton-cg", tol=1e-10, max_iter=100)
+for m, sk in (("f1", "f1"), ("roc_auc", "roc_auc"), ("log_loss", "neg_log_loss")):
+    ours = json.load(open(m + ".json"))["search"]["candidates"][0]["fold_scores"]
+    theirs = cross_val_score(lr, d, y, cv=3, scoring=sk)
+    assert np.allclose(ours, theirs, rtol=1e-9, atol=0), (m, ours, list(theirs))
+print("same")
+EOF
+	assert_output same
+}
+
 @test "fit-logreg search with distributions draws the same candidates for the same seed" {
 	synth_csv 300 3 8 >s.csv
 	to_stream s.csv y >s.st

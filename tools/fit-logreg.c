@@ -15,23 +15,19 @@
 #include "util.h"
 
 static struct {
-	struct search_param *params;
-	size_t nparams;
-	long search; /* candidates; 0 = one fit with the given values */
-	long cv;
+	struct search_cli cli;
 	uint64_t seed;
 	int seed_given;
-	enum metric scoring;
 	long threads;
 	const char *report;
 	int progress;
 	int no_timestamp;
 	int verbose;
-} opt = {.cv = 5, .seed = 0, .scoring = METRIC_ACCURACY, .threads = 1};
+} opt = {.cli = SEARCH_CLI_INIT, .seed = 0, .threads = 1};
 
 #define SYNOPSIS                                                                                   \
-	"[--param name=values] ... [--search N] [--cv K] [--scoring metric] [--seed S] [-j N]\n"   \
-	"       [--report file] [--progress] [--no-timestamp] [-v] [file]"
+	"[-p name=values] [-s N] [-k K] [-m metric] [-S seed] [-j N] [-R file] [-P] [-T]\n"        \
+	"       [-v] [file]"
 
 static void
 usage(void)
@@ -81,30 +77,12 @@ parse_options(int argc, char **argv)
 	        {"version", no_argument, NULL, 'V'},
 	        {NULL, 0, NULL, 0},
 	};
-	char err[512];
 	int c;
 
 	while ((c = getopt_long(argc, argv, "p:s:k:m:S:j:R:PTvhV", longopts, NULL)) != -1) {
+		if (search_cli_option(&opt.cli, c, optarg))
+			continue;
 		switch (c) {
-		case 'p':
-			opt.params = xreallocarray(opt.params, opt.nparams + 1, sizeof *opt.params);
-			if (search_param_parse(optarg, &opt.params[opt.nparams], err, sizeof err) <
-			    0)
-				usage_die("%s", err);
-			opt.nparams++;
-			break;
-		case 's':
-			opt.search = opt_long("--search", optarg, 1, 1000000);
-			break;
-		case 'k':
-			opt.cv = opt_long("--cv", optarg, 2, 1000);
-			break;
-		case 'm':
-			if (metric_parse(optarg, &opt.scoring) < 0)
-				usage_die("--scoring \"%s\": expected accuracy, f1, roc_auc or "
-				          "log_loss",
-				          optarg);
-			break;
 		case 'S':
 			opt.seed = (uint64_t)opt_long("--seed", optarg, 0, 0x7fffffffffffffffL);
 			opt.seed_given = 1;
@@ -136,42 +114,21 @@ parse_options(int argc, char **argv)
 	}
 	if (argc - optind > 1)
 		usage();
-	if (!opt.search)
-		for (size_t i = 0; i < opt.nparams; i++)
-			if (opt.params[i].dist != DIST_LIST || opt.params[i].nvalues != 1)
-				usage_die("--param %s: several values need --search",
-				          opt.params[i].name);
-}
-
-/* The single values of the --param options (without --search). */
-static void
-given_params(struct model_param **out, size_t *n)
-{
-	*out = xcalloc(opt.nparams ? opt.nparams : 1, sizeof **out);
-	for (size_t i = 0; i < opt.nparams; i++) {
-		(*out)[i].name = opt.params[i].name;
-		(*out)[i].value = opt.params[i].values[0];
-	}
-	*n = opt.nparams;
+	if (!opt.cli.search)
+		free(search_cli_fixed(&opt.cli, &(size_t){0}));
 }
 
 static void
 run_search(const struct dataset *d, struct search_result *res)
 {
-	struct search_options so = {.ncandidates = (size_t)opt.search,
-	                            .nfolds = (size_t)opt.cv,
+	struct search_options so = {.ncandidates = (size_t)opt.cli.search,
+	                            .nfolds = (size_t)opt.cli.cv,
 	                            .seed = opt.seed,
-	                            .scoring = opt.scoring,
+	                            .scoring = opt.cli.scoring,
 	                            .threads = (int)opt.threads,
 	                            .progress = opt.progress || isatty(2)};
-	char err[512];
 
-	if (search_run(&logreg_learner, opt.params, opt.nparams, d, &so, res, err, sizeof err) < 0)
-		usage_die("%s", err);
-	search_summary(stderr, res);
-	if (res->best < 0)
-		die("search: every candidate failed (first: %s)",
-		    res->ncandidates ? res->cands[0].failure : "none drawn");
+	search_cli_run(&logreg_learner, &opt.cli, d, &so, res);
 }
 
 static struct logreg_fit *
@@ -321,31 +278,29 @@ main(int argc, char **argv)
 	if (dataset_read(in, name, DATASET_ROWS, &d, err, sizeof err) < 0)
 		die("%s", err);
 	checksum_start(&sum, &d);
-	if (opt.search) {
+	if (opt.cli.search) {
 		run_search(&d, &res);
 		params = res.cands[res.best].params;
 		nparams = res.cands[res.best].nparams;
 	} else {
-		given_params(&params, &nparams);
+		params = search_cli_fixed(&opt.cli, &nparams);
 	}
 	f = fit(&d, params, nparams);
 	model_init(&m, &logreg_kind);
 	model_set_features(&m, d.features, d.nfeatures, d.target);
 	for (size_t i = 0; i < nparams; i++)
 		model_add_param(&m, params[i].name, params[i].value);
-	pack_meta(&m, &d, checksum_wait(&sum), opt.search ? &res : NULL);
+	pack_meta(&m, &d, checksum_wait(&sum), opt.cli.search ? &res : NULL);
 	if (opt.report)
-		write_report(f, opt.search ? &res : NULL);
+		write_report(f, opt.cli.search ? &res : NULL);
 	m.fitted = f;
 	model_save(stdout, "stdout", &m);
 	model_free(&m);
-	if (opt.search)
+	if (opt.cli.search)
 		search_result_free(&res);
 	else
 		free(params);
 	dataset_free(&d);
-	for (size_t i = 0; i < opt.nparams; i++)
-		search_param_free(&opt.params[i]);
-	free(opt.params);
+	search_cli_free(&opt.cli);
 	return 0;
 }

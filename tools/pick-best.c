@@ -39,7 +39,11 @@ struct candidate {
 	char kind[32];
 	double *prob;
 	struct binary_report rep;
+	struct model model; /* for the report: parameters and feature importance */
 };
+
+/* Bins of the report's calibration curve. */
+#define CALIBRATION_BINS 10
 
 #define SYNOPSIS                                                                                   \
 	"[-m metric] [-t file] [-R file] [--scores file] [-d dir] [-n name] [-s file] ...\n"       \
@@ -216,18 +220,25 @@ predict(const struct model *m, const char *path, const struct dataset *d)
 static void
 score(struct candidate *c, const struct dataset *d)
 {
-	struct model m;
+	struct model *m = &c->model;
 	struct sha256 s;
 
 	c->bytes = read_all(c->path, &c->len);
 	sha256_init(&s);
 	sha256_update(&s, c->bytes, c->len);
 	sha256_hex(&s, c->sha256);
-	load_model(c->path, c->bytes, c->len, &m);
-	snprintf(c->kind, sizeof c->kind, "%s", m.kind);
-	c->prob = predict(&m, c->path, d);
+	load_model(c->path, c->bytes, c->len, m);
+	snprintf(c->kind, sizeof c->kind, "%s", m->kind);
+	c->prob = predict(m, c->path, d);
 	binary_report_compute(d->y, c->prob, d->nrows, &c->rep);
-	model_free(&m);
+}
+
+static void
+candidate_free(struct candidate *c)
+{
+	free(c->bytes);
+	free(c->prob);
+	model_free(&c->model);
 }
 
 static double
@@ -296,7 +307,74 @@ class_json(struct jbuf *b, const char *name, const struct class_scores *s)
 }
 
 static void
-candidate_json(struct jbuf *b, const struct candidate *c)
+array_json(struct jbuf *b, const char *key, const double *x, size_t n)
+{
+	jbuf_key(b, key);
+	jbuf_open(b, '[');
+	for (size_t i = 0; i < n; i++)
+		jbuf_num(b, x[i]);
+	jbuf_close(b, ']');
+}
+
+/* The points of a curve under key: {xname: [...], yname: [...], tname: [...]}. */
+static void
+curve_json(struct jbuf *b, const char *key, const struct curve *c, const char *xname,
+           const char *yname, const char *tname)
+{
+	jbuf_key(b, key);
+	jbuf_open(b, '{');
+	array_json(b, xname, c->x, c->n);
+	array_json(b, yname, c->y, c->n);
+	array_json(b, tname, c->threshold, c->nthresholds);
+	jbuf_close(b, '}');
+}
+
+static void
+curves_json(struct jbuf *b, const struct candidate *c, const struct dataset *d)
+{
+	struct curve roc, pr, cal;
+
+	roc_curve(d->y, c->prob, d->nrows, &roc);
+	pr_curve(d->y, c->prob, d->nrows, &pr);
+	calibration_curve(d->y, c->prob, d->nrows, CALIBRATION_BINS, &cal);
+	curve_json(b, "roc", &roc, "fpr", "tpr", "thresholds");
+	curve_json(b, "pr", &pr, "recall", "precision", "thresholds");
+	curve_json(b, "calibration", &cal, "prob_pred", "prob_true", "count");
+	curve_free(&roc);
+	curve_free(&pr);
+	curve_free(&cal);
+}
+
+static void
+model_json(struct jbuf *b, const struct model *m)
+{
+	double *imp = xreallocarray(NULL, m->nfeatures + 1, sizeof *imp);
+	const char *measure = model_importance(m, imp);
+
+	jbuf_key(b, "params");
+	jbuf_open(b, '{');
+	for (size_t i = 0; i < m->nparams; i++) {
+		jbuf_key(b, m->params[i].name);
+		jbuf_str(b, m->params[i].value);
+	}
+	jbuf_close(b, '}');
+	jbuf_key(b, "importance");
+	jbuf_open(b, '{');
+	jbuf_key(b, "measure");
+	jbuf_str(b, measure);
+	jbuf_key(b, "features");
+	jbuf_open(b, '[');
+	for (size_t j = 0; j < m->nfeatures; j++)
+		jbuf_str(b, m->features[j]);
+	jbuf_close(b, ']');
+	if (measure != NULL)
+		array_json(b, "values", imp, m->nfeatures);
+	jbuf_close(b, '}');
+	free(imp);
+}
+
+static void
+candidate_json(struct jbuf *b, const struct candidate *c, const struct dataset *d)
 {
 	const struct confusion *m = &c->rep.c;
 
@@ -329,6 +407,8 @@ candidate_json(struct jbuf *b, const struct candidate *c)
 	class_json(b, "macro avg", &c->rep.macro);
 	class_json(b, "weighted avg", &c->rep.weighted);
 	jbuf_close(b, '}');
+	model_json(b, &c->model);
+	curves_json(b, c, d);
 	jbuf_close(b, '}');
 }
 
@@ -376,8 +456,7 @@ production_score(const struct registry *r, const struct reg_version *v, const st
 	c.path = path;
 	score(&c, d);
 	x = metric(&c.rep, opt.metric);
-	free(c.bytes);
-	free(c.prob);
+	candidate_free(&c);
 	free(path);
 	return x;
 }
@@ -463,7 +542,7 @@ write_report(const struct candidate *cands, size_t n, size_t winner, const struc
 	jbuf_key(&b, "candidates");
 	jbuf_open(&b, '[');
 	for (size_t i = 0; i < n; i++)
-		candidate_json(&b, &cands[i]);
+		candidate_json(&b, &cands[i], d);
 	jbuf_close(&b, ']');
 	jbuf_key(&b, "registry");
 	if (dec == NULL) {
@@ -583,10 +662,8 @@ main(int argc, char **argv)
 	if (fwrite(cands[winner].bytes, 1, cands[winner].len, stdout) != cands[winner].len)
 		die("stdout:");
 	fshut(stdout, "stdout");
-	for (size_t i = 0; i < n; i++) {
-		free(cands[i].bytes);
-		free(cands[i].prob);
-	}
+	for (size_t i = 0; i < n; i++)
+		candidate_free(&cands[i]);
 	free(cands);
 	free(opt.states);
 	reg_run_free(&run);
