@@ -29,8 +29,9 @@ P="$ARTIFACTS/params"     # one file per stage: its parameters (make's dependenc
 mkdir -p "$W" "$R" "$P"
 
 stage=""
-publish_tmp=""
-trap '[ -z "$publish_tmp" ] || rm -rf "$publish_tmp"' EXIT
+temps=() # this process's temporary files and directories, removed when it exits
+cleanup() { [ ${#temps[@]} -eq 0 ] || rm -rf "${temps[@]}"; }
+trap cleanup EXIT
 log() {
 	printf '%s train: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*" | tee -a "$ARTIFACTS/run.log" >&2
 }
@@ -49,6 +50,7 @@ run() {
 	local tool=$1 err rc=0
 	shift
 	err=$(mktemp "$W/.stderr.XXXXXX")
+	temps+=("$err")
 	"$BIN/$tool" "$@" 2>"$err" || rc=$?
 	if [ -z "${RUN_ERR:-}" ] || [ "$rc" -ne 0 ]; then
 		while IFS= read -r line; do log "  $line"; done <"$err"
@@ -120,6 +122,7 @@ stage_params_step() {
 stage_clean() {
 	local tmp
 	tmp=$(mktemp "$W/clean.stream.XXXXXX")
+	temps+=("$tmp")
 	run csvclean --date "$CLEAN_DATE" --drop "$CLEAN_DROP" --require "$CLEAN_REQUIRE" \
 		--keep "$CLEAN_KEEP" --categorical "$CLEAN_CATEGORICAL" --numeric "$CLEAN_NUMERIC" \
 		--clip "$CLEAN_CLIP" --impute-mean "$CLEAN_IMPUTE_MEAN" --fill "$CLEAN_FILL" \
@@ -132,6 +135,7 @@ stage_clean() {
 stage_encode() {
 	local tmp
 	tmp=$(mktemp "$W/encoded.stream.XXXXXX")
+	temps+=("$tmp")
 	run encode -y "$CLEAN_TARGET" -p "$ENCODE_POSITIVE" -i "$CLEAN_ID" -d "$ENCODE_DROP" \
 		-s "$ENCODE_SCALE" -c "$ENCODE_ONEHOT" -S "$W/encode.state" "$W/clean.stream" >"$tmp"
 	mv -f "$tmp" "$W/encoded.stream"
@@ -162,6 +166,7 @@ cv_table() {
 stage_fit_logreg() {
 	local tmp
 	tmp=$(mktemp "$W/logreg.model.XXXXXX")
+	temps+=("$tmp")
 	run fit-logreg --param "solver=$LOGREG_SOLVER" --param "penalty=$LOGREG_PENALTY" \
 		--param "C=$LOGREG_C" --search "$LOGREG_SEARCH" --cv "$LOGREG_CV" \
 		--scoring "$LOGREG_SCORING" --seed "$LOGREG_SEED" -j "$LOGREG_JOBS" \
@@ -173,6 +178,7 @@ stage_fit_logreg() {
 stage_fit_gbt() {
 	local tmp
 	tmp=$(mktemp "$W/forest.model.XXXXXX")
+	temps+=("$tmp")
 	run fit-gbt --forest --search "$GBT_SEARCH" --cv "$GBT_CV" --scoring "$GBT_SCORING" \
 		--seed "$GBT_SEED" -j "$GBT_JOBS" \
 		--param "learning_rate=$GBT_LEARNING_RATE" --param "min_split_loss=$GBT_MIN_SPLIT_LOSS" \
@@ -187,6 +193,7 @@ stage_fit_gbt() {
 stage_select() {
 	local tmp m
 	tmp=$(mktemp "$W/best.model.XXXXXX")
+	temps+=("$tmp")
 	for m in logreg forest; do
 		"$BIN/pick-best" -m "$SELECT_METRIC" -t "$W/test.stream" "$W/$m.model" \
 			2>"$R/classification_report_$m.txt" >/dev/null ||
@@ -210,7 +217,7 @@ stage_select() {
 stage_publish() {
 	local stg f
 	stg=$(mktemp -d "$ARTIFACTS/.publish.XXXXXX")
-	publish_tmp=$stg
+	temps+=("$stg")
 	run export -f sklearn --output "$stg/model.pkl" "$W/logreg.model"
 	run export -f xgboost-json --output "$stg/forest.json" "$W/forest.model"
 	cp "$W/logreg.model" "$W/forest.model" "$W/clean.state" "$W/encode.state" "$stg/"
@@ -228,8 +235,6 @@ stage_publish() {
 	done
 	log "registry: $(jq -r '.registry | if .registered then "\(.model) version \(.version) registered (\(.reason))"
 		else "nothing registered: \(.reason)" end' "$R/registry.json")"
-	rm -rf "$stg"
-	publish_tmp=""
 	log "exported $M/model.pkl (logistic regression, scikit-learn), $M/best.model, $M/forest.json"
 }
 
@@ -257,8 +262,9 @@ fi
 log "pipeline: start"
 for s in params clean encode split; do do_stage "$s"; done
 # The two searches at once, from the same split.
-do_stage fit-logreg & lr=$!
-do_stage fit-gbt & gb=$!
+# (A background subshell does not inherit the EXIT trap that removes temporary files.)
+(trap cleanup EXIT; do_stage fit-logreg) & lr=$!
+(trap cleanup EXIT; do_stage fit-gbt) & gb=$!
 rc=0
 wait "$lr" || rc=$?
 wait "$gb" || rc=$((rc ? rc : $?))
