@@ -146,6 +146,16 @@ gbt_params_set(struct gbt_params *p, const char *name, const char *value, char *
 		}
 		return 0;
 	}
+	if (strcmp(name, "eval_metric") == 0) {
+		static const char *const metrics[] = {"logloss", "error", "auc", "aucpr", "rmse"};
+
+		for (size_t i = 0; i < sizeof metrics / sizeof metrics[0]; i++)
+			if (strcmp(value, metrics[i]) == 0)
+				return 0;
+		snprintf(err, errsize,
+		         "eval_metric: '%s' is not logloss, error, auc, aucpr or rmse", value);
+		return -1;
+	}
 	if (strcmp(name, "seed") == 0 || strcmp(name, "random_state") == 0) {
 		uint64_t v;
 
@@ -173,7 +183,7 @@ gbt_params_set(struct gbt_params *p, const char *name, const char *value, char *
 			return 0;
 		}
 	snprintf(err, errsize, "unknown parameter '%s'", name);
-	return -1;
+	return -2;
 }
 
 int
@@ -1411,7 +1421,7 @@ trainer_init(struct trainer *tr, const struct gbt_params *p, struct gbt_model *m
 	tr->gp = xmalloc(n * sizeof *tr->gp);
 	tr->rows = xmalloc(n * sizeof *tr->rows);
 	tr->tmp = xmalloc(n * sizeof *tr->tmp);
-	tr->unsampled = xmalloc(n * sizeof *tr->unsampled);
+	tr->unsampled = p->subsample < 1 ? xmalloc(n * sizeof *tr->unsampled) : NULL;
 	tr->eta = p->learning_rate / (double)p->num_parallel_tree;
 	rng_seed(&tr->rng, p->seed);
 	tr->all_features = xmalloc(nf ? nf : 1);
@@ -1969,4 +1979,106 @@ const struct model_kind gbt_kind = {
         .pack = kind_pack,
         .predict = kind_predict,
         .free = kind_free,
+};
+
+/* ---- learners for the search ---- */
+
+/* Column views of d; *copy is what to free (a transposed copy of a row-major dataset). */
+static const double **
+dataset_columns(const struct dataset *d, double **copy)
+{
+	const double **cols = xcalloc(d->nfeatures ? d->nfeatures : 1, sizeof *cols);
+	const double *x = d->x;
+
+	*copy = NULL;
+	if (d->layout == DATASET_ROWS) {
+		*copy = xreallocarray(NULL, d->nrows,
+		                      (d->nfeatures ? d->nfeatures : 1) * sizeof **copy);
+		for (size_t i = 0; i < d->nrows; i++)
+			for (size_t j = 0; j < d->nfeatures; j++)
+				(*copy)[j * d->nrows + i] = d->x[i * d->nfeatures + j];
+		x = *copy;
+	}
+	for (size_t j = 0; j < d->nfeatures; j++)
+		cols[j] = x + j * d->nrows;
+	return cols;
+}
+
+struct gbt_model *
+gbt_fit_dataset(const struct gbt_params *p, const struct dataset *d, const struct dataset *valid,
+                char *err, size_t errsize)
+{
+	double *copy, *vcopy = NULL;
+	const double **cols = dataset_columns(d, &copy), **vcols = NULL;
+	struct gbt_data td = {d->nrows, d->nfeatures, cols, d->y}, vd;
+	struct gbt_model *m;
+
+	if (valid) {
+		vcols = dataset_columns(valid, &vcopy);
+		vd = (struct gbt_data){valid->nrows, valid->nfeatures, vcols, valid->y};
+	}
+	m = gbt_fit(p, &td, valid ? &vd : NULL, err, errsize);
+	free(cols);
+	free(copy);
+	free(vcols);
+	free(vcopy);
+	return m;
+}
+
+static void *
+learner_config_new(void)
+{
+	struct gbt_params *p = xmalloc(sizeof *p);
+
+	gbt_params_default(p);
+	return p;
+}
+
+static void *
+learner_forest_config_new(void)
+{
+	struct gbt_params *p = xmalloc(sizeof *p);
+
+	gbt_params_forest(p);
+	return p;
+}
+
+static int
+learner_set_param(void *cfg, const char *name, const char *value, char *err, size_t errsize)
+{
+	return gbt_params_set(cfg, name, value, err, errsize);
+}
+
+static int
+learner_check(void *cfg, char *err, size_t errsize)
+{
+	return gbt_params_check(cfg, err, errsize);
+}
+
+static void *
+learner_fit(const void *cfg, const struct dataset *d, char *err, size_t errsize)
+{
+	struct gbt_params p = *(const struct gbt_params *)cfg;
+
+	p.nthreads = 1;
+	p.early_stopping_rounds = 0;
+	return gbt_fit_dataset(&p, d, NULL, err, errsize);
+}
+
+const struct learner gbt_learner = {
+        .ops = &gbt_kind,
+        .config_new = learner_config_new,
+        .set_param = learner_set_param,
+        .check = learner_check,
+        .fit = learner_fit,
+        .config_free = free,
+};
+
+const struct learner gbt_forest_learner = {
+        .ops = &gbt_kind,
+        .config_new = learner_forest_config_new,
+        .set_param = learner_set_param,
+        .check = learner_check,
+        .fit = learner_fit,
+        .config_free = free,
 };

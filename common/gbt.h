@@ -11,7 +11,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dataset.h"
 #include "model.h"
+#include "search.h"
 
 enum gbt_objective { GBT_BINARY_LOGISTIC, GBT_REG_LOGISTIC, GBT_REG_SQUAREDERROR };
 
@@ -46,7 +48,8 @@ void gbt_params_default(struct gbt_params *p);
 void gbt_params_forest(struct gbt_params *p);
 /*
  * Set one parameter by its XGBoost name from text ("max_depth", "6"). Returns 0, or -1
- * with a message in err for an unknown name or an invalid value.
+ * for an invalid value and -2 for an unknown name, with a message in err. eval_metric is
+ * accepted and ignored (early stopping scores with the objective's default metric).
  */
 int gbt_params_set(struct gbt_params *p, const char *name, const char *value, char *err,
                    size_t errsize);
@@ -131,5 +134,15 @@ struct gbt_model *gbt_unpack(const msgpack_object *fitted, size_t nfeatures, cha
  * reg:squarederror is the prediction clamped to [0, 1].
  */
 extern const struct model_kind gbt_kind;
+
+/*
+ * Learners for search.h: boosting with XGBClassifier's defaults, and random-forest mode
+ * with XGBRFClassifier's. Each fit runs on one thread (the search runs fits in parallel).
+ */
+extern const struct learner gbt_learner, gbt_forest_learner;
+
+/* Fit p (nthreads and all) on a dataset of any layout, NaN features allowed. */
+struct gbt_model *gbt_fit_dataset(const struct gbt_params *p, const struct dataset *d,
+                                  const struct dataset *valid, char *err, size_t errsize);
 
 #endif

@@ -123,22 +123,25 @@ void
 jbuf_num(struct jbuf *b, double x)
 {
 	char buf[64];
+	int n;
 
 	if (!isfinite(x)) {
 		jbuf_null(b);
 		return;
 	}
+	n = format_f64(buf, sizeof buf, x);
 	sep(b);
-	put(b, buf, (size_t)format_f64(buf, sizeof buf, x));
+	put(b, buf, (size_t)n);
 }
 
 void
 jbuf_int(struct jbuf *b, long long x)
 {
 	char buf[32];
+	int n = snprintf(buf, sizeof buf, "%lld", x);
 
 	sep(b);
-	put(b, buf, (size_t)snprintf(buf, sizeof buf, "%lld", x));
+	put(b, buf, (size_t)n);
 }
 
 void

@@ -316,3 +316,26 @@ open(sys.argv[2], "wb").write(msgpack.packb(m))' "$@"
 	assert_success
 	assert_output --regexp '^[0-9]+ checks, 0 failed$'
 }
+
+@test "fit-gbt: the notebook's random-forest search reaches a test F1 of at least 0.80" {
+	raw_split
+	local d="$BATS_TEST_TMPDIR"
+	fit-gbt --forest --search 10 --cv 10 --seed 42 -j 2 \
+		--param learning_rate=uniform:0.01:0.31 --param min_split_loss=uniform:0:10 \
+		--param max_depth=randint:3:9 --param subsample=uniform:0:1 \
+		--param objective=reg:squarederror,binary:logistic,reg:logistic \
+		--param eval_metric=aucpr,error --report "$d/r.json" "$d/train.s" \
+		>"$d/m.gbt" 2>"$d/err.txt"
+	run cat "$d/err.txt"
+	assert_line --index 0 "fit-gbt: search: 10 candidates, 10-fold CV accuracy, 0 failed"
+	"$PREDICT" "$d/m.gbt" "$d/test.s" >"$d/pred.txt"
+	run "$PY" -c '
+import json, sys, numpy as np, pandas as pd
+from sklearn.metrics import f1_score
+y = pd.read_csv(sys.argv[1]).y; p = np.loadtxt(sys.argv[2])
+r = json.load(open(sys.argv[3]))
+print(len(r["search"]["candidates"]) if "candidates" in r["search"] else "?")
+print("ok" if f1_score(y, p > 0.5) >= 0.80 else "F1 %.4f" % f1_score(y, p > 0.5))' \
+		"$d/test.csv" "$d/pred.txt" "$d/r.json"
+	assert_line --index 1 "ok"
+}

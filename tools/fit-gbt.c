@@ -9,63 +9,78 @@
 
 #include "dataset.h"
 #include "gbt.h"
+#include "metrics.h"
 #include "model.h"
+#include "search.h"
 #include "stream.h"
 #include "util.h"
 
-#define MAX_PARAMS 64
-
 static struct {
 	int forest;
-	const char *params[MAX_PARAMS];
+	struct search_param *params;
 	size_t nparams;
+	long search; /* candidates; 0: one fit with the given values */
+	long cv;
+	enum metric scoring;
+	int progress;
 	const char *valid_path;
 	long early_stopping;
 	uint64_t seed;
 	long nthreads;
 	const char *report_path;
 	int no_timestamp;
-} opt;
+} opt = {.cv = 5, .scoring = METRIC_ACCURACY};
 
-/* The training or validation data, column by column. */
+#define SYNOPSIS                                                                                   \
+	"[--forest] [--param name=values] ... [--search n] [--cv k] [--scoring metric]\n"          \
+	"       [--valid file] [--early-stopping n] [--seed n] [-j n] [--report file]\n"           \
+	"       [--progress] [--no-timestamp] [file]"
+
+/*
+ * The training or validation data, column by column in one block: feature k of row i is
+ * x[k * cap + i]. Growing moves the columns within the block, so that the data is never
+ * held twice.
+ */
 struct table {
 	const char *name;
 	size_t nrows, nfeatures, cap;
 	char **features;
 	char *target;
-	double **x;
+	double *x;
 	double *y;
 };
 
 static void
 usage(void)
 {
-	fprintf(stderr,
-	        "usage: %s [--forest] [--param name=value]... [--valid file] [--early-stopping n]\n"
-	        "       [--seed n] [-j n] [--report file] [--no-timestamp] [file]\n",
-	        progname);
+	fprintf(stderr, "usage: %s " SYNOPSIS "\n", progname);
 	exit(EXIT_USAGE);
 }
 
 static void
 help(void)
 {
-	printf("usage: %s [--forest] [--param name=value]... [--valid file] [--early-stopping n]\n"
-	       "       [--seed n] [-j n] [--report file] [--no-timestamp] [file]\n"
-	       "  --forest              random-forest mode (XGBRFClassifier's defaults)\n"
-	       "  --param name=value    an XGBoost parameter: objective, n_estimators,\n"
-	       "                        learning_rate, max_depth, min_child_weight,\n"
-	       "                        min_split_loss, reg_lambda, reg_alpha, subsample,\n"
-	       "                        colsample_bytree, colsample_bylevel, colsample_bynode,\n"
-	       "                        max_bin, num_parallel_tree, base_score, scale_pos_weight\n"
-	       "  --valid file          validation stream (scored each round)\n"
-	       "  --early-stopping n    stop after n rounds without a better validation score\n"
-	       "  --seed n              random seed (default 0)\n"
-	       "  -j, --threads n       threads (default: all cores); never changes the model\n"
-	       "  --report file         write a JSON report\n"
-	       "  --no-timestamp        leave the creation time out of the model\n"
-	       "  -h, --help            this help\n"
-	       "  -V, --version         print the version\n",
+	printf("usage: %s " SYNOPSIS "\n"
+	       "  --forest                random-forest mode (XGBRFClassifier's defaults)\n"
+	       "  --param name=values     an XGBoost parameter: objective, n_estimators,\n"
+	       "                          learning_rate, max_depth, min_child_weight,\n"
+	       "                          min_split_loss, reg_lambda, reg_alpha, subsample,\n"
+	       "                          colsample_bytree, colsample_bylevel, colsample_bynode,\n"
+	       "                          max_bin, num_parallel_tree, base_score,\n"
+	       "                          scale_pos_weight, seed, eval_metric; with --search,\n"
+	       "                          v1,v2,... or uniform:a:b, loguniform:a:b, randint:a:b\n"
+	       "  --search n              random search of n candidates, then refit the best\n"
+	       "  --cv k                  folds of the stratified cross-validation (5)\n"
+	       "  --scoring metric        accuracy (default), f1, roc_auc or log_loss\n"
+	       "  --valid file            validation stream (scored each round)\n"
+	       "  --early-stopping n      stop after n rounds without a better validation score\n"
+	       "  --seed n                random seed (default 0)\n"
+	       "  -j, --jobs n            threads (default: all cores); never changes the model\n"
+	       "  --report file           write a JSON report\n"
+	       "  --progress              show the search's progress on stderr\n"
+	       "  --no-timestamp          leave the creation time out of the model\n"
+	       "  -h, --help              this help\n"
+	       "  -V, --version           print the version\n",
 	       progname);
 }
 
@@ -73,9 +88,7 @@ static void
 table_add_feature(struct table *t, const char *name)
 {
 	t->features = xreallocarray(t->features, t->nfeatures + 1, sizeof *t->features);
-	t->x = xreallocarray(t->x, t->nfeatures + 1, sizeof *t->x);
 	t->features[t->nfeatures] = xstrdup(name);
-	t->x[t->nfeatures] = NULL;
 	t->nfeatures++;
 }
 
@@ -129,13 +142,16 @@ map_columns(const struct schema *s, const char *name, const struct table *want, 
 static void
 table_grow(struct table *t, size_t need)
 {
+	size_t old = t->cap;
+
 	if (need <= t->cap)
 		return;
 	t->cap = t->cap ? t->cap : 8192;
 	while (t->cap < need)
 		t->cap *= 2;
-	for (size_t k = 0; k < t->nfeatures; k++)
-		t->x[k] = xreallocarray(t->x[k], t->cap, sizeof *t->x[k]);
+	t->x = xreallocarray(t->x, t->cap, t->nfeatures * sizeof *t->x);
+	for (size_t k = t->nfeatures; k-- > 1;)
+		memmove(t->x + k * t->cap, t->x + k * old, t->nrows * sizeof *t->x);
 	t->y = xreallocarray(t->y, t->cap, sizeof *t->y);
 }
 
@@ -165,7 +181,8 @@ read_table(const char *path, const struct table *want, struct table *t)
 		}
 		memcpy(t->y + t->nrows, b.cols[tcol].f64, b.nrows * sizeof *t->y);
 		for (size_t k = 0; k < t->nfeatures; k++)
-			memcpy(t->x[k] + t->nrows, b.cols[fcol[k]].f64, b.nrows * sizeof *t->x[k]);
+			memcpy(t->x + k * t->cap + t->nrows, b.cols[fcol[k]].f64,
+			       b.nrows * sizeof *t->x);
 		t->nrows += b.nrows;
 	}
 	if (t->nrows == 0)
@@ -177,8 +194,9 @@ read_table(const char *path, const struct table *want, struct table *t)
 		fclose(in);
 }
 
+/* The parameters: the mode's defaults, then name/value pairs, then the options. */
 static void
-set_params(struct gbt_params *p)
+configure(struct gbt_params *p, const struct model_param *params, size_t n)
 {
 	char err[256];
 
@@ -186,17 +204,9 @@ set_params(struct gbt_params *p)
 		gbt_params_forest(p);
 	else
 		gbt_params_default(p);
-	for (size_t i = 0; i < opt.nparams; i++) {
-		const char *eq = strchr(opt.params[i], '=');
-		char name[64];
-
-		if (!eq || eq == opt.params[i] || (size_t)(eq - opt.params[i]) >= sizeof name)
-			usage_die("--param: '%s' is not name=value", opt.params[i]);
-		memcpy(name, opt.params[i], (size_t)(eq - opt.params[i]));
-		name[eq - opt.params[i]] = '\0';
-		if (gbt_params_set(p, name, eq + 1, err, sizeof err) != 0)
+	for (size_t i = 0; i < n; i++)
+		if (gbt_params_set(p, params[i].name, params[i].value, err, sizeof err) < 0)
 			usage_die("--param: %s", err);
-	}
 	p->seed = opt.seed;
 	p->early_stopping_rounds = opt.early_stopping;
 	p->nthreads = (int)opt.nthreads;
@@ -204,9 +214,51 @@ set_params(struct gbt_params *p)
 		die("%s", err);
 }
 
+/* The single values of the --param options (without --search). */
+static struct model_param *
+given_params(size_t *n)
+{
+	struct model_param *out = xcalloc(opt.nparams ? opt.nparams : 1, sizeof *out);
+
+	for (size_t i = 0; i < opt.nparams; i++) {
+		if (opt.params[i].dist != DIST_LIST || opt.params[i].nvalues != 1)
+			usage_die("--param %s: several values need --search", opt.params[i].name);
+		out[i].name = opt.params[i].name;
+		out[i].value = opt.params[i].values[0];
+	}
+	*n = opt.nparams;
+	return out;
+}
+
+/* The search, every candidate with seed --seed; the best candidate's values in *best. */
+static void
+run_search(const struct dataset *d, struct search_result *res)
+{
+	struct search_options so = {.ncandidates = (size_t)opt.search,
+	                            .nfolds = (size_t)opt.cv,
+	                            .seed = opt.seed,
+	                            .scoring = opt.scoring,
+	                            .threads = (int)opt.nthreads,
+	                            .progress = opt.progress || isatty(2)};
+	char err[512], seed[32];
+
+	snprintf(seed, sizeof seed, "seed=%llu", (unsigned long long)opt.seed);
+	opt.params = xreallocarray(opt.params, opt.nparams + 1, sizeof *opt.params);
+	if (search_param_parse(seed, &opt.params[opt.nparams], err, sizeof err) < 0)
+		die("internal error: %s", err);
+	opt.nparams++;
+	if (search_run(opt.forest ? &gbt_forest_learner : &gbt_learner, opt.params, opt.nparams, d,
+	               &so, res, err, sizeof err) < 0)
+		usage_die("%s", err);
+	search_summary(stderr, res);
+	if (res->best < 0)
+		die("search: every candidate failed (first: %s)",
+		    res->ncandidates ? res->cands[0].failure : "none drawn");
+}
+
 /*
  * The table as a column-major struct dataset (dataset.h), so that the checksum is the one
- * every fit tool writes. The table's arrays move into it.
+ * every fit tool writes. The table's arrays move into it, the columns closed up in place.
  */
 static void
 table_to_dataset(struct table *t, struct dataset *d)
@@ -218,26 +270,12 @@ table_to_dataset(struct table *t, struct dataset *d)
 	d->features = t->features;
 	d->target = t->target;
 	d->y = t->y;
-	d->x = xreallocarray(NULL, t->nrows, t->nfeatures * sizeof *d->x);
-	for (size_t k = 0; k < t->nfeatures; k++) {
-		memcpy(d->x + k * t->nrows, t->x[k], t->nrows * sizeof *d->x);
-		free(t->x[k]);
-	}
+	for (size_t k = 1; k < t->nfeatures; k++)
+		memmove(t->x + k * t->nrows, t->x + k * t->cap, t->nrows * sizeof *t->x);
+	d->x = xreallocarray(t->x, t->nrows, t->nfeatures * sizeof *d->x);
 	for (size_t i = 0; i < t->nrows; i++)
 		d->npositive += t->y[i] == 1;
-	free(t->x);
 	memset(t, 0, sizeof *t);
-}
-
-/* Feature columns of a column-major dataset as gbt_data; free(v->x) when done. */
-static void
-gbt_view(const struct dataset *d, struct gbt_data *v)
-{
-	const double **cols = xcalloc(d->nfeatures, sizeof *cols);
-
-	for (size_t k = 0; k < d->nfeatures; k++)
-		cols[k] = d->x + k * d->nrows;
-	*v = (struct gbt_data){d->nrows, d->nfeatures, cols, d->y};
 }
 
 static void
@@ -299,7 +337,7 @@ pack_f64_array(msgpack_packer *pk, const double *v, size_t n)
  */
 static void
 set_meta(struct model *mm, const struct gbt_model *m, const struct dataset *d,
-         const struct dataset *v)
+         const struct dataset *v, const struct search_result *res)
 {
 	double *imp[3];
 	const char *kinds[3] = {"weight", "gain", "cover"};
@@ -316,7 +354,7 @@ set_meta(struct model *mm, const struct gbt_model *m, const struct dataset *d,
 	dataset_sha256(d, sha);
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	msgpack_pack_map(&pk, 6 + (size_t)stamp + (v != NULL));
+	msgpack_pack_map(&pk, 6 + (size_t)stamp + (v != NULL) + (res != NULL));
 	mp_pack_str(&pk, "tool");
 	mp_pack_str(&pk, "fit-gbt " PIPEML_VERSION);
 	if (stamp) {
@@ -348,6 +386,10 @@ set_meta(struct model *mm, const struct gbt_model *m, const struct dataset *d,
 		msgpack_pack_int64(&pk, m->best_iteration);
 		mp_pack_str(&pk, "best_score");
 		msgpack_pack_double(&pk, m->best_score);
+	}
+	if (res) {
+		mp_pack_str(&pk, "cv");
+		search_pack_meta(&pk, res);
 	}
 	if (model_set_meta(mm, sb.data, sb.size) < 0)
 		die("internal error: meta is not a map");
@@ -386,7 +428,7 @@ json_num(FILE *fp, double x)
 
 static void
 write_report(const char *path, const struct gbt_model *m, const struct dataset *t,
-             const struct dataset *v)
+             const struct dataset *v, const struct search_result *res)
 {
 	struct atomic_file af;
 	double *imp[3];
@@ -418,51 +460,65 @@ write_report(const char *path, const struct gbt_model *m, const struct dataset *
 		}
 		fputc('}', af.fp);
 	}
-	fputs("}}\n", af.fp);
+	fputs("},\n \"search\": ", af.fp);
+	if (res)
+		search_report_json(af.fp, res);
+	else
+		fputs("null", af.fp);
+	fputs("}\n", af.fp);
 	for (int k = 0; k < 3; k++)
 		free(imp[k]);
 	if (atomic_commit(&af) != 0)
 		die("%s:", path);
 }
 
-int
-main(int argc, char **argv)
+static void
+parse_options(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 	        {"forest", no_argument, NULL, 'F'},
-	        {"param", required_argument, NULL, 'P'},
+	        {"param", required_argument, NULL, 'p'},
+	        {"search", required_argument, NULL, 's'},
+	        {"cv", required_argument, NULL, 'k'},
+	        {"scoring", required_argument, NULL, 'm'},
 	        {"valid", required_argument, NULL, 'v'},
 	        {"early-stopping", required_argument, NULL, 'E'},
 	        {"seed", required_argument, NULL, 'S'},
-	        {"threads", required_argument, NULL, 'j'},
+	        {"jobs", required_argument, NULL, 'j'},
 	        {"report", required_argument, NULL, 'R'},
+	        {"progress", no_argument, NULL, 'P'},
 	        {"no-timestamp", no_argument, NULL, 'T'},
 	        {"help", no_argument, NULL, 'h'},
 	        {"version", no_argument, NULL, 'V'},
 	        {NULL, 0, NULL, 0},
 	};
-	struct table ttrain = {0}, tvalid = {0};
-	struct dataset train, valid;
-	struct gbt_params p;
-	struct gbt_data td = {0}, vd = {0};
-	struct model mm;
-	const char *name;
-	struct gbt_model *m;
-	char err[256];
+	char err[512];
 	int c;
 
-	setprogname(argv[0]);
-	signals_init();
 	opt.nthreads = sysconf(_SC_NPROCESSORS_ONLN) > 0 ? sysconf(_SC_NPROCESSORS_ONLN) : 1;
 	while ((c = getopt_long(argc, argv, "j:hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'F':
 			opt.forest = 1;
 			break;
-		case 'P':
-			if (opt.nparams == MAX_PARAMS)
-				usage_die("--param: more than %d parameters", MAX_PARAMS);
-			opt.params[opt.nparams++] = optarg;
+		case 'p':
+			opt.params = xreallocarray(opt.params, opt.nparams + 1, sizeof *opt.params);
+			if (search_param_parse(optarg, &opt.params[opt.nparams], err, sizeof err) <
+			    0)
+				usage_die("%s", err);
+			opt.nparams++;
+			break;
+		case 's':
+			opt.search = opt_long("--search", optarg, 1, 1000000);
+			break;
+		case 'k':
+			opt.cv = opt_long("--cv", optarg, 2, 1000);
+			break;
+		case 'm':
+			if (metric_parse(optarg, &opt.scoring) < 0)
+				usage_die("--scoring \"%s\": expected accuracy, f1, roc_auc or "
+				          "log_loss",
+				          optarg);
 			break;
 		case 'v':
 			opt.valid_path = optarg;
@@ -479,15 +535,18 @@ main(int argc, char **argv)
 		case 'R':
 			opt.report_path = optarg;
 			break;
+		case 'P':
+			opt.progress = 1;
+			break;
 		case 'T':
 			opt.no_timestamp = 1;
 			break;
 		case 'h':
 			help();
-			return 0;
+			exit(0);
 		case 'V':
 			printf("%s %s\n", progname, PIPEML_VERSION);
-			return 0;
+			exit(0);
 		default:
 			usage();
 		}
@@ -496,33 +555,62 @@ main(int argc, char **argv)
 		usage();
 	if (opt.early_stopping && !opt.valid_path)
 		usage_die("--early-stopping needs --valid");
-	set_params(&p);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct table ttrain = {0}, tvalid = {0};
+	struct dataset train, valid;
+	struct search_result res;
+	struct gbt_params p;
+	struct model_param *params = NULL;
+	size_t nparams = 0;
+	struct model mm;
+	const char *name;
+	struct gbt_model *m;
+	char err[256];
+
+	setprogname(argv[0]);
+	signals_init();
+	parse_options(argc, argv);
+	if (!opt.search) {
+		params = given_params(&nparams);
+		configure(&p, params, nparams);
+	}
 	read_table(optind < argc ? argv[optind] : NULL, NULL, &ttrain);
 	if (opt.valid_path)
 		read_table(opt.valid_path, &ttrain, &tvalid);
 	name = ttrain.name;
 	table_to_dataset(&ttrain, &train);
-	gbt_view(&train, &td);
-	if (opt.valid_path) {
+	if (opt.valid_path)
 		table_to_dataset(&tvalid, &valid);
-		gbt_view(&valid, &vd);
+	if (opt.search) {
+		run_search(&train, &res);
+		configure(&p, res.cands[res.best].params, res.cands[res.best].nparams);
 	}
-	m = gbt_fit(&p, &td, opt.valid_path ? &vd : NULL, err, sizeof err);
+	m = gbt_fit_dataset(&p, &train, opt.valid_path ? &valid : NULL, err, sizeof err);
 	if (!m)
 		die("%s: %s", name, err);
 	model_init(&mm, &gbt_kind);
 	model_set_features(&mm, train.features, train.nfeatures, train.target);
 	add_params(&mm, &p);
-	set_meta(&mm, m, &train, opt.valid_path ? &valid : NULL);
+	set_meta(&mm, m, &train, opt.valid_path ? &valid : NULL, opt.search ? &res : NULL);
 	mm.fitted = m;
 	model_save(stdout, "stdout", &mm);
 	if (opt.report_path)
-		write_report(opt.report_path, m, &train, opt.valid_path ? &valid : NULL);
+		write_report(opt.report_path, m, &train, opt.valid_path ? &valid : NULL,
+		             opt.search ? &res : NULL);
 	model_free(&mm);
-	free((void *)td.x);
-	free((void *)vd.x);
 	dataset_free(&train);
 	if (opt.valid_path)
 		dataset_free(&valid);
+	if (opt.search)
+		search_result_free(&res);
+	else
+		free(params);
+	for (size_t i = 0; i < opt.nparams; i++)
+		search_param_free(&opt.params[i]);
+	free(opt.params);
 	return 0;
 }

@@ -59,7 +59,7 @@ test_params(void)
 	      p.objective == GBT_REG_SQUAREDERROR);
 	CHECK(gbt_params_set(&p, "max_depth", "x", err, sizeof err) == -1 &&
 	      strcmp(err, "max_depth: invalid integer 'x'") == 0);
-	CHECK(gbt_params_set(&p, "nope", "1", err, sizeof err) == -1 &&
+	CHECK(gbt_params_set(&p, "nope", "1", err, sizeof err) == -2 &&
 	      strcmp(err, "unknown parameter 'nope'") == 0);
 	gbt_params_default(&p);
 	p.max_depth = 31;
