@@ -184,7 +184,7 @@ PY
 	local v sha n wrap="$BATS_TEST_TMPDIR/bin"
 	v=$(versions) sha=$(sha256sum <"$REPO/artifacts/model/model.pkl")
 	n=$(wc -l <"$REPO/artifacts/run.log")
-	# The tools, but fit-gbt is killed (SIGKILL) while it searches.
+	# The tools, but fit-gbt is killed (SIGKILL) 0.3 s into a search of minutes.
 	mkdir -p "$wrap"
 	for t in "$PIPEML_BIN"/*; do ln -s "$t" "$wrap/"; done
 	rm "$wrap/fit-gbt"
@@ -192,7 +192,7 @@ PY
 	printf '#!/bin/sh\n"%s" "$@" & pid=$!\nsleep 0.3\nkill -KILL $pid\nwait $pid\n' \
 		"$PIPEML_BIN/fit-gbt" >"$wrap/fit-gbt"
 	chmod +x "$wrap/fit-gbt"
-	pipe PIPEML_BIN="$wrap" GBT_CV=5
+	pipe PIPEML_BIN="$wrap" GBT_SEARCH=1000 # a search long enough to be killed in
 	assert_nothing_published "$v" "$sha" "$n"
 	run log_since "$n"
 	assert_line --regexp 'train: error: stage fit-gbt: fit-gbt was killed by signal 9 \(KILL\); nothing registered or exported$'
