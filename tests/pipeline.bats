@@ -89,6 +89,12 @@ assert_nothing_published() { # versions-before model.pkl-sha-before log-lines-be
 	assert_success
 	assert_equal "$(jq -r '.version' <<<"$output")" 1
 	assert_equal "$(jq -r '.stage' <<<"$output")" production
+	# the run's record: every parameter, the data's sha256
+	run "$PIPEML_BIN/registry" -d registry runs --json -t train.sh
+	assert_success
+	assert_equal "${#lines[@]}" 1
+	assert_output --partial '"SPLIT_SEED":"42"'
+	assert_output --partial 'f9253f7c5f00bb2c02a101e09864c631cae7f1a0b9d3cd4eafd323aed2c12635'
 }
 
 @test "the selected model's test F1 is at least 0.80 and is the overall best, in pipeml format" {
