@@ -13,7 +13,7 @@
 # pipeml's, computed from BYTES and ROWS of input. Commands run under sh -c (hyperfine
 # subtracts the shell's start-up). Environment: BENCH_RUNS (default 5; a script may raise it
 # for one call, `BENCH_RUNS=20 bench_compare …`, when the commands are short), BENCH_ROWS
-# (the row count scripts use, default 1000000).
+# (the row count scripts use, default 1000000), BENCH_WARMUP (warm-up runs, default 1).
 
 BENCH_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BENCH_BIN="$BENCH_ROOT/bin"
@@ -95,7 +95,7 @@ bench_compare() {
 	script="${0##*/}"
 	json="$BENCH_OUT/${script%.sh}-$step.json"
 	# hyperfine's warnings (short commands, outliers) go to a log, shown only on failure.
-	if ! hyperfine --style none --warmup 1 --runs "$BENCH_RUNS" --export-json "$json" \
+	if ! hyperfine --style none --warmup "${BENCH_WARMUP:-1}" --runs "$BENCH_RUNS" --export-json "$json" \
 		"${args[@]}" >"$BENCH_OUT/$step.log" 2>&1; then
 		cat "$BENCH_OUT/$step.log" >&2
 		bench_die "$step: a command failed"

@@ -25,6 +25,36 @@ PY
 	assert_output "ok"
 }
 
+@test "train.yml: train uploads the artifact model (model.pkl), validate needs train and runs the validator" {
+	run "$PY" - "$ROOT/.github/workflows/train.yml" "$ROOT/.github/workflows/ci.yml" <<'PY'
+import re, sys, yaml
+wf = yaml.safe_load(open(sys.argv[1]))
+on = wf.get("on", wf.get(True))
+assert on["push"]["branches"] == ["main"] and "workflow_dispatch" in on, on
+jobs = wf["jobs"]
+assert set(jobs) == {"train", "validate"}, jobs
+train, validate = jobs["train"], jobs["validate"]
+assert "needs" not in train and validate["needs"] == "train", validate
+runs = [s.get("run") for s in train["steps"] if "run" in s]
+assert runs == ["make deps", "make pipeline"], runs
+uses = [s["uses"] for s in train["steps"] if "uses" in s]
+assert uses[0].startswith("actions/checkout@"), uses
+# third-party actions pinned to a release (the validator is the course's, at main)
+for u in uses:
+    assert re.fullmatch(r"actions/[a-z-]+@v\d+\.\d+\.\d+", u), u
+ups = [s for s in train["steps"] if s.get("uses", "").startswith("actions/upload-artifact@")]
+assert [u["with"]["name"] for u in ups] == ["model", "reports"], ups
+assert ups[0]["with"]["path"] == "artifacts/model/model.pkl", ups[0]
+assert [s.get("uses") for s in validate["steps"]] == ["lasselundstenjensen/itu-sdse-project-model-validator@main"]
+# ci.yml stays for the tests
+ci = yaml.safe_load(open(sys.argv[2]))
+assert list(ci["jobs"]) == ["test"], ci["jobs"]
+print("ok")
+PY
+	assert_success
+	assert_output "ok"
+}
+
 @test "make data copies from DATA_CACHE and verifies the checksum" {
 	[ -f "${DATA_CACHE:-/nonexistent}/raw_data.csv" ] || skip "DATA_CACHE not set"
 	local d="$BATS_TEST_TMPDIR/repo"
