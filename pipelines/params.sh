@@ -49,10 +49,10 @@ LOGREG_C="${LOGREG_C:-100,10,1,0.1,0.01}"
 GBT_SEARCH="${GBT_SEARCH:-10}"
 GBT_CV="${GBT_CV:-10}"
 GBT_SCORING="${GBT_SCORING:-accuracy}"
-# The notebook's search has no random_state. On split seed 42's test rows the selected
-# forest's F1 ranges 0.76-0.81 over search seeds 0-24 (median 0.79); seed 10 gives 0.808.
-# It was chosen by looking at that test F1: an optimistic figure, not an unbiased one.
-GBT_SEED="${GBT_SEED:-10}"
+# The notebook's search has no random_state; we use the project's seed. Over search seeds
+# 0-24 the selected forest's test F1 on split seed 42's test rows ranges 0.76-0.81 (median
+# 0.79): the draw of 10 candidates matters. No seed is picked by looking at test scores.
+GBT_SEED="${GBT_SEED:-42}"
 GBT_LEARNING_RATE="${GBT_LEARNING_RATE:-uniform:0.01:0.31}"
 GBT_MIN_SPLIT_LOSS="${GBT_MIN_SPLIT_LOSS:-uniform:0:10}"
 GBT_MAX_DEPTH="${GBT_MAX_DEPTH:-randint:3:10}"
