@@ -173,7 +173,7 @@ $(PIPE_W)/logreg.model: $(PIPE_W)/train.stream $(PIPE_P)/fit-logreg $(PIPE_BIN)/
 $(PIPE_W)/forest.model: $(PIPE_W)/train.stream $(PIPE_P)/fit-gbt $(PIPE_BIN)/fit-gbt pipelines/train.sh
 	@$(PIPE_RUN) fit-gbt
 $(PIPE_W)/best.model: $(PIPE_W)/logreg.model $(PIPE_W)/forest.model $(PIPE_P)/select \
-		$(PIPE_BIN)/pick-best pipelines/train.sh
+		$(PIPE_BIN)/pick-best $(PIPE_BIN)/report pipelines/train.sh
 	@$(PIPE_RUN) select
 $(PIPE_GOAL): $(PIPE_W)/best.model $(PIPE_P)/publish $(PIPE_BIN)/pick-best $(PIPE_BIN)/export \
 		pipelines/train.sh

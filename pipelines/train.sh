@@ -204,6 +204,12 @@ stage_select() {
 	RUN_ERR="$R/selection.txt" run pick-best -m "$SELECT_METRIC" -t "$W/test.stream" \
 		-R "$R/metrics.json" "$W/logreg.model" "$W/forest.model" >"$tmp"
 	mv -f "$tmp" "$W/best.model"
+	# The HTML report (report(1)): curves, confusion matrices, both searches' CV scores.
+	tmp=$(mktemp "$R/report.html.XXXXXX")
+	temps+=("$tmp")
+	run report -s "$R/cv_logreg.json" -s "$R/cv_forest.json" "$R/metrics.json" >"$tmp"
+	chmod 644 "$tmp"
+	mv -f "$tmp" "$R/report.html"
 	local c
 	for c in 0 1; do
 		log "$(jq -r --arg m "$SELECT_METRIC" --argjson c "$c" '.candidates[$c] as $x |

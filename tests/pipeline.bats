@@ -72,7 +72,7 @@ assert_nothing_published() { # versions-before model.pkl-sha-before log-lines-be
 		model/clean.state model/encode.state reports/metrics.json reports/metrics_train.json \
 		reports/classification_report_logreg.txt reports/classification_report_forest.txt \
 		reports/cv_logreg.json reports/cv_logreg.tsv reports/cv_forest.json reports/cv_forest.tsv \
-		reports/clean/date_limits.json reports/registry.json; do
+		reports/clean/date_limits.json reports/registry.json reports/report.html; do
 		[ -s "$f" ] || fail "$f missing or empty"
 	done
 	assert_equal "$(cat reports/features.txt)" "$(head -n 1 "$REPO/data/raw/X_test.csv")"
