@@ -737,6 +737,9 @@ stream_reader_open(FILE *fp, const char *name, char *err, size_t errsize)
 
 	r->fd = fileno(fp);
 	r->name = xstrdup(name);
+	/* never a NULL buffer: buf + 0 on NULL is undefined (an empty input did it) */
+	r->cap = READ_CHUNK;
+	r->buf = xmalloc(r->cap);
 	schema_init(&r->schema);
 	msgpack_unpacked_init(&r->obj);
 	if (read_header(r) != 0) {
