@@ -77,7 +77,12 @@ rules(const uint8_t *data, size_t size)
 			*arg++ = '\0';
 		if (!clean_is_rule(line) || strlen(line) != n - (arg ? strlen(arg) + 1 : 0))
 			ok = 0; /* an unknown flag or a NUL byte */
-		else if (clean_add_rule(c, line, arg, err, sizeof err) < 0)
+		else if (clean_add_rule(c, line,
+		                        /* as getopt gives them: only --coerce has no argument */
+		                        strcmp(line, "coerce") == 0 ? NULL
+		                        : arg                       ? arg
+		                                                    : "",
+		                        err, sizeof err) < 0)
 			ok = 0;
 	}
 	if (ok && clean_check_rules(c, err, sizeof err) == 0 && i < size)
