@@ -7,6 +7,7 @@
 #include <msgpack.h>
 
 #include "encoder.h"
+#include "model.h"
 #include "util.h"
 
 #define STATE_FORMAT   "pipeml-encode-state"
@@ -1016,7 +1017,12 @@ encoder_load(struct encoder *e, FILE *fp, char *err, size_t errsize)
 		rc = fail(err, errsize, "read error");
 	msgpack_unpacked_init(&obj);
 	if (rc == 0) {
-		if (msgpack_unpack_next(&obj, buf, len, &off) != MSGPACK_UNPACK_SUCCESS)
+		char msg[256];
+
+		/* declared sizes checked first: msgpack-c would allocate them unchecked */
+		if (mp_check_extent(buf, len, "state", msg, sizeof msg) < 0)
+			rc = fail(err, errsize, "not an encode state (%s)", msg);
+		else if (msgpack_unpack_next(&obj, buf, len, &off) != MSGPACK_UNPACK_SUCCESS)
 			rc = fail(err, errsize,
 			          "not an encode state (malformed or truncated msgpack)");
 		else if (off != len)

@@ -291,3 +291,15 @@ with open("self.model", "wb") as f:
 	assert_failure 1
 	[[ "$stderr" == "csvclean: "*"enc.state"* ]] || fail "$stderr"
 }
+
+@test "a state declaring 2^28 elements is refused before msgpack-c allocates them" {
+	make_stream
+	printf '\x81\xa1a\xdd\x10\x00\x00\x00\xc0' >huge.state
+	local msg="huge.state: not a csvclean state (an object at byte 8 declares 268435456 elements, more than the file holds)"
+	run_split bounded csvclean --state huge.state -o csv n.csv
+	assert_failure 1
+	assert_equal "$stderr" "csvclean: $msg"
+	run_split bounded encode --state huge.state n.st
+	assert_failure 1
+	assert_equal "$stderr" "encode: ${msg/a csvclean/an encode}"
+}
