@@ -136,9 +136,10 @@ void
 jbuf_int(struct jbuf *b, long long x)
 {
 	char buf[32];
+	int n = snprintf(buf, sizeof buf, "%lld", x);
 
 	sep(b);
-	put(b, buf, (size_t)snprintf(buf, sizeof buf, "%lld", x));
+	put(b, buf, (size_t)n);
 }
 
 void
