@@ -183,3 +183,11 @@ fuzz: $(FUZZ_BINS)
 			-artifact_prefix=tests/fuzz/crashes/$$f- $(FUZZ_ARGS) \
 			build/fuzz/corpus/$$f tests/fuzz/corpus/$$f; \
 	done
+
+# The harnesses are linted with the rest (an extra prerequisite of lint, no edit to its rule).
+.PHONY: fuzz-lint
+lint: fuzz-lint
+fuzz-lint: deps
+	clang-format --dry-run -Werror tests/fuzz/*.c tests/fuzz/*.h
+	cppcheck --quiet --error-exitcode=1 --enable=warning,portability,performance \
+		--std=c11 --inline-suppr --suppress=missingIncludeSystem -Icommon tests/fuzz
