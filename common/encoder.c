@@ -914,6 +914,10 @@ load_column(struct enc_column *c, const msgpack_object *o, char *err, size_t err
 		if (!c->cats[k] || !*c->cats[k])
 			rc = -1;
 	}
+	if (rc != 0) { /* a label that is not a string: no strlen of NULL in set_cats */
+		c->ncats = list->via.array.size; /* freed with the column */
+		return fail(err, errsize, "column '%s' has an empty or repeated category", c->name);
+	}
 	set_cats(c, c->cats, list->via.array.size);
 	for (size_t k = 0; k < c->ncats && rc == 0; k++)
 		if (cat_index(c, c->cats[k], c->catlen[k]) != (long)k)

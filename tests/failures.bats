@@ -303,3 +303,20 @@ with open("self.model", "wb") as f:
 	assert_failure 1
 	assert_equal "$stderr" "encode: ${msg/a csvclean/an encode}"
 }
+
+@test "an encode state whose target label is not text is refused (it crashed encode)" {
+	make_stream
+	encode -S enc.state n.st >/dev/null
+	"$PY" -c '
+import msgpack
+with open("enc.state", "rb") as f:
+    s = msgpack.unpackb(f.read())
+for c in s["columns"]:
+    if c["use"] == "target":
+        c["labels"][0] = 0
+with open("bad.state", "wb") as f:
+    f.write(msgpack.packb(s))'
+	run_split bounded encode --state bad.state n.st
+	assert_failure 1
+	assert_equal "$stderr" "encode: bad.state: column 'y' has an empty or repeated category"
+}
