@@ -48,7 +48,7 @@ tool_name() { echo "${1%% *}"; }
 		assert_equal "$stderr" "$(tool_name "$t"): stdin:1: empty input: expected a header line"
 	done
 	for t in "${STREAM_TOOLS[@]}"; do
-		run_split bounded "$t" </dev/null
+		run_split bounded "$t" - </dev/null
 		assert_failure 1
 		assert_equal "$stderr" "$(tool_name "$t"): stdin: empty input: expected a pipeml stream header"
 	done
