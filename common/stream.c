@@ -140,7 +140,8 @@ batch_init(struct batch *b, const struct schema *s)
 	for (size_t i = 0; i < s->ncols; i++)
 		if (types[i] == COL_STR) {
 			b->cols[i].off = xcalloc(1, sizeof(uint32_t));
-			/* never NULL: batch_str's bytes + 0 on NULL is undefined (an empty value) */
+			/* never NULL: batch_str's bytes + 0 on NULL is undefined (an empty value)
+			 */
 			b->cols[i].cap_bytes = 16;
 			b->cols[i].bytes = xmalloc(b->cols[i].cap_bytes);
 		}
