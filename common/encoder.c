@@ -902,6 +902,8 @@ load_column(struct enc_column *c, const msgpack_object *o, char *err, size_t err
 	}
 	if (c->use != ENC_ONEHOT && c->use != ENC_TARGET)
 		return 0;
+	if (c->use == ENC_ONEHOT && c->type != COL_STR) /* as learning requires */
+		return fail(err, errsize, "column '%s' is one-hot encoded but not text", c->name);
 	list = map_get(o, c->use == ENC_TARGET ? "labels" : "categories");
 	if (!list || list->type != MSGPACK_OBJECT_ARRAY ||
 	    list->via.array.size > (uint32_t)STREAM_MAX_COLUMNS ||

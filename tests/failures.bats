@@ -320,3 +320,21 @@ with open("bad.state", "wb") as f:
 	assert_failure 1
 	assert_equal "$stderr" "encode: bad.state: column 'y' has an empty or repeated category"
 }
+
+@test "an encode state one-hot encoding a numeric column is refused (it crashed encode)" {
+	printf 'a,b,y\n1,x,0\n2,y,1\n' >t.csv
+	from-csv -r y=target t.csv | encode -c b -S enc.state >/dev/null
+	"$PY" -c '
+import msgpack
+with open("enc.state", "rb") as f:
+    s = msgpack.unpackb(f.read())
+for c in s["columns"]:
+    if c["name"] == "b":
+        c["type"] = "f64"
+with open("bad.state", "wb") as f:
+    f.write(msgpack.packb(s))'
+	printf 'a,b,y\n1,2,0\n' | from-csv -r y=target >num.st
+	run_split bounded encode --state bad.state num.st
+	assert_failure 1
+	assert_equal "$stderr" "encode: bad.state: column 'b' is one-hot encoded but not text"
+}
