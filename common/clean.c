@@ -10,6 +10,7 @@
 
 #include "clean.h"
 #include "colstats.h"
+#include "model.h"
 #include "date.h"
 #include "json.h"
 #include "strmap.h"
@@ -1452,7 +1453,7 @@ clean_load_state(struct clean *c, const char *path, char *err, size_t errsize)
 {
 	msgpack_unpacked u;
 	const msgpack_object *root, *cols, *fmt, *ver, *fpo;
-	char *buf, fp[17];
+	char *buf, fp[17], msg[256];
 	size_t len = 0, off = 0;
 	FILE *f;
 	int rc = -1;
@@ -1472,6 +1473,11 @@ clean_load_state(struct clean *c, const char *path, char *err, size_t errsize)
 	}
 	fclose(f);
 	msgpack_unpacked_init(&u);
+	/* declared sizes checked first: msgpack-c would allocate them unchecked */
+	if (mp_check_extent(buf, len, "state", msg, sizeof msg) < 0) {
+		error(err, errsize, "%s: not a csvclean state (%s)", path, msg);
+		goto out;
+	}
 	if (msgpack_unpack_next(&u, buf, len, &off) != MSGPACK_UNPACK_SUCCESS || off != len) {
 		error(err, errsize, "%s: not a csvclean state (not one msgpack object)", path);
 		goto out;

@@ -149,8 +149,11 @@ on_record(int term, void *ctx)
 {
 	struct reader *r = ctx;
 
-	/* Line numbers: every LF ends a line, and so does a CR not followed by LF. */
-	if (term == '\n' && r->last_term == '\r') {
+	/*
+	 * Line numbers: every LF ends a line, and so does a CR not followed by LF. Only the
+	 * empty record of a CRLF's LF is skipped: after a lone CR, "x,y\n" is a record.
+	 */
+	if (term == '\n' && r->last_term == '\r' && r->nfields == 0) {
 		r->last_term = term;
 		return;
 	}

@@ -126,7 +126,8 @@ join_columns(struct dataset *d)
 	double *x = xreallocarray(NULL, n > 0 && nf > 0 ? n * nf : 1, sizeof *x);
 
 	for (size_t j = 0; j < nf; j++) {
-		memcpy(x + j * n, cols[j], n * sizeof *x);
+		if (n > 0) /* cols[j] is NULL when no row was read */
+			memcpy(x + j * n, cols[j], n * sizeof *x);
 		free(cols[j]);
 	}
 	free(cols);

@@ -7,6 +7,7 @@
 #include <msgpack.h>
 
 #include "encoder.h"
+#include "model.h"
 #include "util.h"
 
 #define STATE_FORMAT   "pipeml-encode-state"
@@ -901,6 +902,8 @@ load_column(struct enc_column *c, const msgpack_object *o, char *err, size_t err
 	}
 	if (c->use != ENC_ONEHOT && c->use != ENC_TARGET)
 		return 0;
+	if (c->use == ENC_ONEHOT && c->type != COL_STR) /* as learning requires */
+		return fail(err, errsize, "column '%s' is one-hot encoded but not text", c->name);
 	list = map_get(o, c->use == ENC_TARGET ? "labels" : "categories");
 	if (!list || list->type != MSGPACK_OBJECT_ARRAY ||
 	    list->via.array.size > (uint32_t)STREAM_MAX_COLUMNS ||
@@ -912,6 +915,10 @@ load_column(struct enc_column *c, const msgpack_object *o, char *err, size_t err
 		c->cats[k] = get_str(&list->via.array.ptr[k]);
 		if (!c->cats[k] || !*c->cats[k])
 			rc = -1;
+	}
+	if (rc != 0) { /* a label that is not a string: no strlen of NULL in set_cats */
+		c->ncats = list->via.array.size; /* freed with the column */
+		return fail(err, errsize, "column '%s' has an empty or repeated category", c->name);
 	}
 	set_cats(c, c->cats, list->via.array.size);
 	for (size_t k = 0; k < c->ncats && rc == 0; k++)
@@ -1016,7 +1023,12 @@ encoder_load(struct encoder *e, FILE *fp, char *err, size_t errsize)
 		rc = fail(err, errsize, "read error");
 	msgpack_unpacked_init(&obj);
 	if (rc == 0) {
-		if (msgpack_unpack_next(&obj, buf, len, &off) != MSGPACK_UNPACK_SUCCESS)
+		char msg[256];
+
+		/* declared sizes checked first: msgpack-c would allocate them unchecked */
+		if (mp_check_extent(buf, len, "state", msg, sizeof msg) < 0)
+			rc = fail(err, errsize, "not an encode state (%s)", msg);
+		else if (msgpack_unpack_next(&obj, buf, len, &off) != MSGPACK_UNPACK_SUCCESS)
 			rc = fail(err, errsize,
 			          "not an encode state (malformed or truncated msgpack)");
 		else if (off != len)

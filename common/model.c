@@ -85,13 +85,10 @@ model_param(const struct model *m, const char *name)
 	return NULL;
 }
 
-/*
- * Check that p[0..len) is exactly one msgpack object whose declared lengths and element
- * counts fit in the bytes present, before msgpack-c allocates anything for it.
- */
-static int
-check_extent(const unsigned char *p, size_t len, char *err, size_t errsize)
+int
+mp_check_extent(const void *buf, size_t len, const char *what, char *err, size_t errsize)
 {
+	const unsigned char *p = buf;
 	uint64_t pending[MAX_DEPTH + 1], elements = 0;
 	size_t pos = 0;
 	int depth = 0;
@@ -167,7 +164,7 @@ check_extent(const unsigned char *p, size_t len, char *err, size_t errsize)
 		}
 	}
 	if (pos != len)
-		return merr(err, errsize, "%zu bytes after the model", len - pos);
+		return merr(err, errsize, "%zu bytes after the %s", len - pos, what);
 	return 0;
 }
 
@@ -179,7 +176,7 @@ unpack_one(const char *buf, size_t len, msgpack_object *obj, msgpack_zone **zone
 	msgpack_unpacked up;
 	size_t off = 0;
 
-	if (check_extent((const unsigned char *)buf, len, err, errsize) < 0)
+	if (mp_check_extent(buf, len, "model", err, errsize) < 0)
 		return -1;
 	msgpack_unpacked_init(&up);
 	if (msgpack_unpack_next(&up, buf, len, &off) != MSGPACK_UNPACK_SUCCESS || off != len) {

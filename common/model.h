@@ -83,6 +83,14 @@ void model_free(struct model *m);
  */
 const char *model_importance(const struct model *m, double *imp);
 
+/*
+ * Check that buf[0..len) is exactly one msgpack object whose declared lengths and element
+ * counts fit in the bytes present (and nesting in 64 levels), before msgpack-c allocates
+ * anything for it: 0, or -1 with a message in err ("%zu bytes after the <what>", ...).
+ * Every loader of untrusted msgpack calls it before msgpack_unpack_next.
+ */
+int mp_check_extent(const void *buf, size_t len, const char *what, char *err, size_t errsize);
+
 /* Helpers for kinds' pack/unpack. */
 /* The value under key in a map object, or NULL (also when m is not a map). */
 const msgpack_object *mp_map_get(const msgpack_object *m, const char *key);

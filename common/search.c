@@ -582,11 +582,13 @@ search_cli_option(struct search_cli *cli, int c, const char *arg)
 struct model_param *
 search_cli_fixed(const struct search_cli *cli, size_t *n)
 {
-	struct model_param *out = xcalloc(cli->nparams ? cli->nparams : 1, sizeof *out);
+	struct model_param *out;
 
-	for (size_t i = 0; i < cli->nparams; i++) {
+	for (size_t i = 0; i < cli->nparams; i++)
 		if (cli->params[i].dist != DIST_LIST || cli->params[i].nvalues != 1)
 			usage_die("--param %s: several values need --search", cli->params[i].name);
+	out = xcalloc(cli->nparams ? cli->nparams : 1, sizeof *out);
+	for (size_t i = 0; i < cli->nparams; i++) {
 		out[i].name = cli->params[i].name;
 		out[i].value = cli->params[i].values[0];
 	}

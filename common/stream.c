@@ -140,6 +140,10 @@ batch_init(struct batch *b, const struct schema *s)
 	for (size_t i = 0; i < s->ncols; i++)
 		if (types[i] == COL_STR) {
 			b->cols[i].off = xcalloc(1, sizeof(uint32_t));
+			/* never NULL: batch_str's bytes + 0 on NULL is undefined (an empty value)
+			 */
+			b->cols[i].cap_bytes = 16;
+			b->cols[i].bytes = xmalloc(b->cols[i].cap_bytes);
 		}
 }
 
@@ -737,6 +741,9 @@ stream_reader_open(FILE *fp, const char *name, char *err, size_t errsize)
 
 	r->fd = fileno(fp);
 	r->name = xstrdup(name);
+	/* never a NULL buffer: buf + 0 on NULL is undefined (an empty input did it) */
+	r->cap = READ_CHUNK;
+	r->buf = xmalloc(r->cap);
 	schema_init(&r->schema);
 	msgpack_unpacked_init(&r->obj);
 	if (read_header(r) != 0) {

@@ -327,7 +327,7 @@ PY
 	printf 'not a state' >"$T/junk"
 	run_split csvclean --state "$T/junk" <<<"$(printf 'a,b\n1,2')"
 	assert_failure 1
-	[ "$stderr" = "csvclean: $T/junk: not a csvclean state (not one msgpack object)" ]
+	[ "$stderr" = "csvclean: $T/junk: not a csvclean state (10 bytes after the state)" ]
 }
 
 @test "error: a failing run leaves no state, report or bad-rows file behind" {

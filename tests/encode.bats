@@ -179,10 +179,10 @@ print(s["format"], s["version"], s["features"], c["x"]["min"], c["x"]["max"], c[
 	head -c 100 "$T/state" >"$T/short"
 	run_split encode --state "$T/short" "$T/in.pml"
 	assert_failure 1
-	[ "$stderr" = "encode: $T/short: not an encode state (malformed or truncated msgpack)" ]
+	[[ "$stderr" == "encode: $T/short: not an encode state (truncated"* ]]
 	run_split encode --state "$T/in.pml" "$T/in.pml"
 	assert_failure 1
-	[ "$stderr" = "encode: $T/in.pml: data after the state" ]
+	[[ "$stderr" == "encode: $T/in.pml: not an encode state ("*" bytes after the state)" ]]
 	"$PY" -c 'import msgpack, sys
 s = msgpack.unpackb(open(sys.argv[1], "rb").read())
 s["features"][0] = "z"

@@ -160,6 +160,9 @@ test_csvin(void)
 	CSV_IS("a,b\n1,2\n", "1:[a][b]\n2:[1][2]\n");
 	CSV_IS("a,b\r\n1,2\r\n3,4", "1:[a][b]\n2:[1][2]\n3:[3][4]\n");
 	CSV_IS("a,b\r1,2\r", "1:[a][b]\n2:[1][2]\n");
+	/* a lone CR then a record ended by LF: the LF ends that record, it is no CRLF */
+	CSV_IS("a,b\n1,2\r3,4\n5,6\n", "1:[a][b]\n2:[1][2]\n3:[3][4]\n4:[5][6]\n");
+	CSV_IS("a,b\r\n1,2\r3,4\n", "1:[a][b]\n2:[1][2]\n3:[3][4]\n");
 	CSV_IS("\xef\xbb\xbf"
 	       "a,b\n1,2\n",
 	       "1:[a][b]\n2:[1][2]\n");
