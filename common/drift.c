@@ -641,7 +641,12 @@ drift_load(struct drift_ref *r, FILE *fp, char *err, size_t errsize)
 		rc = fail(err, errsize, "read error");
 	msgpack_unpacked_init(&obj);
 	if (rc == 0) {
-		if (msgpack_unpack_next(&obj, buf, len, &off) != MSGPACK_UNPACK_SUCCESS)
+		char msg[256];
+
+		/* declared sizes checked first: msgpack-c would allocate them unchecked */
+		if (mp_check_extent(buf, len, "reference", msg, sizeof msg) < 0)
+			rc = fail(err, errsize, "not a drift reference (%s)", msg);
+		else if (msgpack_unpack_next(&obj, buf, len, &off) != MSGPACK_UNPACK_SUCCESS)
 			rc = fail(err, errsize,
 			          "not a drift reference (malformed or truncated msgpack)");
 		else if (off != len)

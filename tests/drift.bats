@@ -240,3 +240,11 @@ print(r["status"], r["rows"], r["schema"]["target"]["present"], r["prediction"][
       [c["name"] for c in r["columns"]])' "$T/r.json"
 	assert_output "ok 4345 False 4345 ['source', 'purchases', 'time_spent', 'customer_group', 'onboarding', 'n_visits']"
 }
+
+@test "drift: a reference declaring 2^28 elements is refused before msgpack-c allocates" {
+	printf '\xdd\x10\x00\x00\x00' >"$BATS_TEST_TMPDIR/big.ref"
+	printf 'a\n1\n' | from-csv >"$BATS_TEST_TMPDIR/one.st"
+	run_split drift --reference "$BATS_TEST_TMPDIR/big.ref" "$BATS_TEST_TMPDIR/one.st"
+	assert_failure 1
+	assert_equal "$stderr" "drift: $BATS_TEST_TMPDIR/big.ref: not a drift reference (an object at byte 5 declares 268435456 elements, more than the file holds)"
+}
