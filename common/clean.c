@@ -1149,6 +1149,8 @@ clean_transform(const struct clean *c, const struct batch *in, struct batch *out
 {
 	size_t base = out->nrows;
 
+	if (in->nrows == 0) /* out's columns may not be allocated yet */
+		return;
 	for (size_t i = 0; i < in->nrows; i++)
 		batch_add_row(out);
 	for (size_t o = 0; o < c->out.ncols; o++) {
