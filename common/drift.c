@@ -615,30 +615,19 @@ int
 drift_load(struct drift_ref *r, FILE *fp, char *err, size_t errsize)
 {
 	char *buf = NULL;
-	size_t len = 0, cap = 0, off = 0;
+	size_t len = 0, off = 0;
 	msgpack_unpacked obj;
 	int rc = 0;
 
 	memset(r, 0, sizeof *r);
-	for (;;) {
-		size_t got;
-
-		if (len == cap) {
-			if (cap >= DRIFT_MAX_SIZE) {
-				rc = fail(err, errsize, "reference is over %zu bytes",
-				          DRIFT_MAX_SIZE);
-				break;
-			}
-			cap = cap ? 2 * cap : 65536;
-			buf = xreallocarray(buf, cap, 1);
-		}
-		got = fread(buf + len, 1, cap - len, fp);
-		len += got;
-		if (got == 0)
-			break;
-	}
-	if (rc == 0 && ferror(fp))
+	switch (mp_read_file(fp, DRIFT_MAX_SIZE, &buf, &len)) {
+	case -1:
 		rc = fail(err, errsize, "read error");
+		break;
+	case -2:
+		rc = fail(err, errsize, "reference is over %zu bytes", DRIFT_MAX_SIZE);
+		break;
+	}
 	msgpack_unpacked_init(&obj);
 	if (rc == 0) {
 		char msg[256];

@@ -86,6 +86,28 @@ model_param(const struct model *m, const char *name)
 }
 
 int
+mp_read_file(FILE *fp, size_t max, char **buf, size_t *len)
+{
+	size_t cap = 0, got;
+
+	*buf = NULL;
+	*len = 0;
+	do {
+		if (*len == cap) {
+			if (cap > max)
+				return -2;
+			cap = cap ? 2 * cap : 65536;
+			*buf = xreallocarray(*buf, cap, 1);
+		}
+		got = fread(*buf + *len, 1, cap - *len, fp);
+		*len += got;
+	} while (got > 0);
+	if (*len > max)
+		return -2;
+	return ferror(fp) ? -1 : 0;
+}
+
+int
 mp_check_extent(const void *buf, size_t len, const char *what, char *err, size_t errsize)
 {
 	const unsigned char *p = buf;
@@ -526,32 +548,19 @@ int
 model_load(FILE *fp, const char *name, struct model *m, char *err, size_t errsize)
 {
 	char *buf = NULL, msg[512];
-	size_t len = 0, cap = 0;
+	size_t len = 0;
 	msgpack_object top;
 	msgpack_zone *zone = NULL;
 	int rc;
 
 	model_init(m, NULL);
-	for (;;) {
-		size_t got;
-
-		if (cap - len < 65536) {
-			cap = cap ? 2 * cap : 1 << 20;
-			buf = xreallocarray(buf, cap, 1);
-		}
-		got = fread(buf + len, 1, cap - len, fp);
-		len += got;
-		if (len > MODEL_MAX_SIZE) {
-			free(buf);
-			return merr(err, errsize, "%s: larger than %zu bytes", name,
-			            MODEL_MAX_SIZE);
-		}
-		if (got == 0)
-			break;
-	}
-	if (ferror(fp)) {
+	switch (mp_read_file(fp, MODEL_MAX_SIZE, &buf, &len)) {
+	case -1:
 		free(buf);
 		return merr(err, errsize, "%s: read error", name);
+	case -2:
+		free(buf);
+		return merr(err, errsize, "%s: larger than %zu bytes", name, MODEL_MAX_SIZE);
 	}
 	if (len == 0) {
 		free(buf);

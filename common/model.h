@@ -90,6 +90,11 @@ const char *model_importance(const struct model *m, double *imp);
  * Every loader of untrusted msgpack calls it before msgpack_unpack_next.
  */
 int mp_check_extent(const void *buf, size_t len, const char *what, char *err, size_t errsize);
+/*
+ * Read all of fp into *buf (malloc'd, the caller frees it; *len bytes): 0, -1 on a read
+ * error, -2 when the input is longer than max bytes (reading stops there).
+ */
+int mp_read_file(FILE *fp, size_t max, char **buf, size_t *len);
 
 /* Helpers for kinds' pack/unpack. */
 /* The value under key in a map object, or NULL (also when m is not a map). */
