@@ -743,12 +743,21 @@ make_tasks(struct trainer *tr, const size_t *nodes, size_t nnodes)
 	}
 }
 
+/* Whether task ti is its node's only chunk: its histogram is then built in place. */
+static int
+only_chunk(const struct trainer *tr, size_t ti)
+{
+	const struct task *t = &tr->tasks[ti];
+
+	return t->chunk == 0 && (ti + 1 == tr->ntasks || tr->tasks[ti + 1].node != t->node);
+}
+
 static void
 hist_task(void *ctx, size_t ti)
 {
 	struct trainer *tr = ctx;
 	const struct task *t = &tr->tasks[ti];
-	struct hbin *h = tr->scratch + ti * tr->nslots;
+	struct hbin *h = only_chunk(tr, ti) ? tr->w[t->node].hist : tr->scratch + ti * tr->nslots;
 	size_t nf = tr->nf;
 	const size_t *hoff = tr->hoff;
 
@@ -793,7 +802,7 @@ hist_reduce(void *ctx, size_t ti)
 	struct hbin *dst;
 	size_t ns = tr->nslots;
 
-	if (t->chunk != 0)
+	if (t->chunk != 0 || only_chunk(tr, ti))
 		return;
 	dst = tr->w[t->node].hist;
 	memcpy(dst, tr->scratch + ti * ns, ns * sizeof *dst);
@@ -855,7 +864,11 @@ eval_feature(const struct trainer *tr, const struct wnode *w, size_t j, double r
 	const float *cuts = tr->m->cuts[j];
 	double lg = 0, lh = 0, rg, rh, mcw = p->min_child_weight;
 
+	/* An empty bin (both sums exactly 0) repeats the previous candidate, which cannot win
+	 * again (update_best takes strictly better ones): skipped in both directions. */
 	for (uint32_t b = 0; b < nb; b++) {
+		if (h[b].h == 0 && h[b].g == 0)
+			continue;
 		lg += h[b].g;
 		lh += h[b].h;
 		rg = w->g - lg;
@@ -871,6 +884,8 @@ eval_feature(const struct trainer *tr, const struct wnode *w, size_t j, double r
 		return; /* no missing values of this feature in the node */
 	rg = rh = 0;
 	for (uint32_t b = nb; b-- > 0;) {
+		if (h[b].h == 0 && h[b].g == 0)
+			continue;
 		rg += h[b].g;
 		rh += h[b].h;
 		lg = w->g - rg;
@@ -1259,16 +1274,34 @@ update_margin(struct trainer *tr, const struct gbt_tree *t, double *margin)
 	pool_run(&tr->pool, (tr->nunsampled + CHUNK_ROWS - 1) / CHUNK_ROWS, update_unsampled, &uc);
 }
 
+/*
+ * Each row is in the tree's sample when its draw u < subsample, u = k · 2^-53 (rng_uniform):
+ * the same as k < ⌈subsample · 2^53⌉, compared as integers without a branch.
+ */
 static void
 sample_rows(struct trainer *tr)
 {
-	tr->nsampled = tr->nunsampled = 0;
-	for (size_t i = 0; i < tr->n; i++) {
-		if (tr->p->subsample >= 1 || rng_uniform(&tr->rng) < tr->p->subsample)
-			tr->rows[tr->nsampled++] = (uint32_t)i;
-		else
-			tr->unsampled[tr->nunsampled++] = (uint32_t)i;
+	size_t ns = 0, nu = 0;
+	uint64_t below;
+
+	if (tr->p->subsample >= 1) {
+		for (size_t i = 0; i < tr->n; i++)
+			tr->rows[i] = (uint32_t)i;
+		tr->nsampled = tr->n;
+		tr->nunsampled = 0;
+		return;
 	}
+	below = (uint64_t)ceil(tr->p->subsample * 0x1.0p53);
+	for (size_t i = 0; i < tr->n; i++) {
+		size_t in = (rng_next_u64(&tr->rng) >> 11) < below;
+
+		tr->rows[ns] = (uint32_t)i;
+		tr->unsampled[nu] = (uint32_t)i;
+		ns += in;
+		nu += 1 - in;
+	}
+	tr->nsampled = ns;
+	tr->nunsampled = nu;
 }
 
 /* logloss for binary:logistic, rmse for the others: XGBoost's default metrics. */
@@ -1516,7 +1549,10 @@ gbt_fit(const struct gbt_params *p, const struct gbt_data *train, const struct g
 
 			sample_rows(&tr);
 			grow_tree(&tr, t);
-			update_margin(&tr, t, margin);
+			/* the training margins feed the next round's gradients only: a forest's one
+			 * round, or any model's last, leaves them alone */
+			if (round + 1 < p->n_estimators)
+				update_margin(&tr, t, margin);
 			for (size_t i = 0; valid && i < valid->nrows; i++)
 				vmargin[i] += tree_value(t, vx + i * valid->nfeatures);
 		}

@@ -17,11 +17,29 @@ struct rng {
 /* Start the generator from seed (any value, 0 included). */
 void rng_seed(struct rng *r, uint64_t seed);
 
-/* The next 64 uniformly distributed bits. */
-uint64_t rng_next_u64(struct rng *r);
+/* The next 64 uniformly distributed bits (inline: samplers call it once a row). */
+static inline uint64_t
+rng_next_u64(struct rng *r)
+{
+	uint64_t *s = r->s;
+	uint64_t x = s[1] * 5, result = ((x << 7) | (x >> 57)) * 9;
+	uint64_t t = s[1] << 17;
+
+	s[2] ^= s[0];
+	s[3] ^= s[1];
+	s[1] ^= s[2];
+	s[0] ^= s[3];
+	s[2] ^= t;
+	s[3] = (s[3] << 45) | (s[3] >> 19);
+	return result;
+}
 
 /* A uniform double in [0, 1), a multiple of 2^-53. */
-double rng_uniform(struct rng *r);
+static inline double
+rng_uniform(struct rng *r)
+{
+	return (double)(rng_next_u64(r) >> 11) * 0x1.0p-53;
+}
 
 /* A standard normal deviate (mean 0, sd 1), Marsaglia's polar method. */
 double rng_normal(struct rng *r);
