@@ -504,15 +504,10 @@ opt_long(const char *opt, const char *arg, long min, long max)
 	return (long)v;
 }
 
-int
-format_f64(char *buf, size_t size, double x)
+/* The shortest of %.15g, %.16g and %.17g that reads back as x, through snprintf and strtod. */
+static int
+format_f64_slow(char *buf, size_t size, double x)
 {
-	if (isnan(x))
-		return snprintf(buf, size, "nan");
-	if (isinf(x))
-		return snprintf(buf, size, x < 0 ? "-inf" : "inf");
-	if (x == 0)
-		return snprintf(buf, size, signbit(x) ? "-0" : "0");
 	for (int prec = 15; prec < 17; prec++) {
 		int n = snprintf(buf, size, "%.*g", prec, x);
 
@@ -520,4 +515,186 @@ format_f64(char *buf, size_t size, double x)
 			return n;
 	}
 	return snprintf(buf, size, "%.17g", x);
+}
+
+#ifdef __SIZEOF_INT128__
+/*
+ * The same digits without snprintf or strtod, exactly, for 2^-16 < |x| < 10^15 (the range of
+ * probabilities and most data), x = m·2^-q with m < 2^53 and 0 < q <= 68: the P significant
+ * digits of x are x·10^n rounded (ties to even, as printf) for n = P − 1 − X, computed in
+ * 128-bit integers; whether they read back as x is an exact comparison with the interval of
+ * reals that strtod rounds to x. Outside that range, format_f64_slow.
+ */
+typedef unsigned __int128 u128;
+
+static const uint64_t pow10_u64[] = {
+        1u,
+        10u,
+        100u,
+        1000u,
+        10000u,
+        100000u,
+        1000000u,
+        10000000u,
+        100000000u,
+        1000000000u,
+        10000000000u,
+        100000000000u,
+        1000000000000u,
+        10000000000000u,
+        100000000000000u,
+        1000000000000000u,
+        10000000000000000u,
+        100000000000000000u,
+        1000000000000000000u,
+        10000000000000000000u,
+};
+
+static u128
+pow10_u128(int n)
+{
+	return n <= 19 ? (u128)pow10_u64[n] : (u128)pow10_u64[19] * pow10_u64[n - 19];
+}
+
+/* m·2^-q·10^n rounded to an integer, ties to even; *trunc gets it truncated. */
+static uint64_t
+scaled_digits(uint64_t m, int q, int n, uint64_t *trunc)
+{
+	u128 v = (u128)m * pow10_u128(n), d = v >> q, r = v & (((u128)1 << q) - 1);
+	u128 half = (u128)1 << (q - 1);
+
+	*trunc = (uint64_t)d;
+	if (r > half || (r == half && (d & 1)))
+		d++;
+	return (uint64_t)d;
+}
+
+/* Whether d·10^-n reads back (round to nearest, ties to even) as m·2^-q. */
+static int
+reads_back(uint64_t d, int n, uint64_t m, int q)
+{
+	/* everything times 2^(q+2)·10^n: x is 4m·10^n; its neighbours are 4·10^n away, or
+	 * 2·10^n below for m = 2^52 (the binade below is twice as fine) */
+	u128 p = pow10_u128(n), v = (u128)d << (q + 2), x = (u128)m * p * 4;
+	u128 up = p * 2, down = m == (uint64_t)1 << 52 ? p : p * 2;
+
+	if (v >= x)
+		return v - x < up || (v - x == up && !(m & 1));
+	return x - v < down || (x - v == down && !(m & 1));
+}
+
+/* %.Pg of the P digits d (leading digit nonzero) with decimal exponent e: trailing zeros
+ * and a bare point dropped, exponents of two digits at least. */
+static int
+print_digits(char *buf, size_t size, int neg, uint64_t d, int P, int e)
+{
+	char dig[24], out[48];
+	int k = P, len = 0;
+
+	for (int i = P - 1; i >= 0; i--, d /= 10)
+		dig[i] = (char)('0' + d % 10);
+	while (k > 1 && dig[k - 1] == '0')
+		k--;
+	if (neg)
+		out[len++] = '-';
+	if (e < -4 || e >= P) {
+		out[len++] = dig[0];
+		if (k > 1) {
+			out[len++] = '.';
+			memcpy(out + len, dig + 1, (size_t)(k - 1));
+			len += k - 1;
+		}
+		len += snprintf(out + len, sizeof out - (size_t)len, "e%c%02d", e < 0 ? '-' : '+',
+		                e < 0 ? -e : e);
+	} else if (e >= 0) {
+		for (int i = 0; i <= e; i++)
+			out[len++] = i < k ? dig[i] : '0';
+		if (k > e + 1) {
+			out[len++] = '.';
+			memcpy(out + len, dig + e + 1, (size_t)(k - e - 1));
+			len += k - e - 1;
+		}
+	} else {
+		out[len++] = '0';
+		out[len++] = '.';
+		for (int i = 0; i < -e - 1; i++)
+			out[len++] = '0';
+		memcpy(out + len, dig, (size_t)k);
+		len += k;
+	}
+	out[len] = '\0';
+	if ((size_t)len < size)
+		memcpy(buf, out, (size_t)len + 1);
+	else if (size > 0) {
+		memcpy(buf, out, size - 1);
+		buf[size - 1] = '\0';
+	}
+	return len;
+}
+
+static int
+format_f64_fast(char *buf, size_t size, double x)
+{
+	uint64_t bits, m, t;
+	int q, e;
+
+	memcpy(&bits, &x, sizeof bits);
+	q = 1075 - (int)((bits >> 52) & 0x7ff);
+	if (q < 1 || q > 68 || !(fabs(x) < 1e15))
+		return -1;
+	m = (bits & (((uint64_t)1 << 52) - 1)) | (uint64_t)1 << 52;
+	/* X = floor(log10 |x|), made exact by the truncated 17 digits */
+	e = (int)floor(log10(fabs(x)));
+	for (int tries = 0; tries < 3; tries++) {
+		if (16 - e < 0 || 16 - e > 20)
+			return -1;
+		scaled_digits(m, q, 16 - e, &t);
+		if (t < pow10_u64[16])
+			e--;
+		else if (t >= pow10_u64[17])
+			e++;
+		else
+			break;
+	}
+	if (t < pow10_u64[16] || t >= pow10_u64[17] || 14 - e < 0)
+		return -1;
+	for (int P = 15; P <= 17; P++) {
+		int n = P - 1 - e, pe = e;
+		uint64_t d = scaled_digits(m, q, n, &t);
+
+		if (P < 17 && !reads_back(d, n, m, q))
+			continue;
+		if (d == pow10_u64[P]) { /* rounded up to the next power of ten */
+			d = pow10_u64[P - 1];
+			pe++;
+		}
+		return print_digits(buf, size, x < 0, d, P, pe);
+	}
+	return -1; /* not reached: 17 digits always read back */
+}
+#else
+static int
+format_f64_fast(char *buf, size_t size, double x)
+{
+	(void)buf;
+	(void)size;
+	(void)x;
+	return -1;
+}
+#endif
+
+int
+format_f64(char *buf, size_t size, double x)
+{
+	int n;
+
+	if (isnan(x))
+		return snprintf(buf, size, "nan");
+	if (isinf(x))
+		return snprintf(buf, size, x < 0 ? "-inf" : "inf");
+	if (x == 0)
+		return snprintf(buf, size, signbit(x) ? "-0" : "0");
+	if ((n = format_f64_fast(buf, size, x)) >= 0)
+		return n;
+	return format_f64_slow(buf, size, x);
 }

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "csvin.h"
+#include "rng.h"
 #include "strmap.h"
 #include "util.h"
 
@@ -91,6 +92,77 @@ test_numbers(void)
 	CHECK(strcmp(buf, "0.1") == 0);
 	format_f64(buf, sizeof buf, 2.5);
 	CHECK(strcmp(buf, "2.5") == 0);
+}
+
+/* format_f64 against the definition: the shortest of %.15g, %.16g, %.17g that strtod reads
+ * back as x, for values of every kind in and around the range of its exact fast path. */
+static void
+ref_format(char *buf, size_t size, double x)
+{
+	for (int prec = 15; prec < 17; prec++) {
+		snprintf(buf, size, "%.*g", prec, x);
+		if (strtod(buf, NULL) == x)
+			return;
+	}
+	snprintf(buf, size, "%.17g", x);
+}
+
+static void
+check_format(double x, int *bad)
+{
+	char got[64], want[64];
+
+	if (!isfinite(x) || x == 0)
+		return;
+	format_f64(got, sizeof got, x);
+	ref_format(want, sizeof want, x);
+	if (strcmp(got, want) != 0 && (*bad)++ < 5)
+		fprintf(stderr, "format_f64(%a): '%s', expected '%s'\n", x, got, want);
+}
+
+static void
+test_format_f64(void)
+{
+	struct rng r;
+	int bad = 0;
+	char buf[8];
+
+	rng_seed(&r, 7);
+	for (int k = 0; k < 200000; k++) {
+		uint64_t bits = rng_next_u64(&r);
+		double x;
+		/* any mantissa, binary exponents from 2^-24 to 2^55, both signs */
+		int ex = 1023 - 24 + (int)rng_below(&r, 80);
+
+		bits = (bits & 0x800fffffffffffffu) | (uint64_t)ex << 52;
+		memcpy(&x, &bits, sizeof x);
+		check_format(x, &bad);
+		/* short decimals, probabilities, their neighbours */
+		x = (double)rng_below(&r, 100000) / pow(10, (double)rng_below(&r, 12));
+		check_format(x, &bad);
+		check_format(nextafter(x, 0), &bad);
+		check_format(nextafter(x, INFINITY), &bad);
+		x = 1 / (1 + exp(-8 * rng_normal(&r)));
+		check_format(x, &bad);
+	}
+	for (int e = -30; e <= 60; e++) {
+		double p2 = ldexp(1, e), p10 = pow(10, e / 2.0 - 5);
+
+		check_format(p2, &bad);
+		check_format(nextafter(p2, 0), &bad);
+		check_format(nextafter(p2, INFINITY), &bad);
+		check_format(p10, &bad);
+		check_format(nextafter(p10, 0), &bad);
+		check_format(nextafter(p10, INFINITY), &bad);
+		check_format(-p10, &bad);
+	}
+	check_format(0.125, &bad);
+	check_format(999999999999999.9, &bad);
+	check_format(99999999999999.99, &bad);
+	check_format(9.9999999999999995e-5, &bad);
+	CHECK(bad == 0);
+	/* a buffer too small gets what fits, and the full length is returned */
+	CHECK(format_f64(buf, sizeof buf, 0.123456789) == 11 && strcmp(buf, "0.12345") == 0);
 }
 
 static void
@@ -217,6 +289,7 @@ main(int argc, char **argv)
 	setprogname(argv[0]);
 	test_parse_f64();
 	test_numbers();
+	test_format_f64();
 	test_strmap();
 	test_csvin();
 	test_atomic();
