@@ -588,7 +588,7 @@ reads_back(uint64_t d, int n, uint64_t m, int q)
 static int
 print_digits(char *buf, size_t size, int neg, uint64_t d, int P, int e)
 {
-	char dig[24], out[48];
+	char dig[24] = {0}, out[48];
 	int k = P, len = 0;
 
 	for (int i = P - 1; i >= 0; i--, d /= 10)
