@@ -21,10 +21,11 @@
 #include "rng.h"
 #include "util.h"
 
-#define RT_EPS     1e-6 /* XGBoost's kRtEps: a split must gain more than this */
-#define CHUNK_ROWS 32768
-#define MAX_CHUNKS 16
-#define PREFETCH   16 /* rows ahead to prefetch when building a histogram */
+#define RT_EPS        1e-6 /* XGBoost's kRtEps: a split must gain more than this */
+#define CHUNK_ROWS    32768
+#define MAX_CHUNKS    16
+#define PREFETCH      16 /* rows ahead to prefetch when building a histogram */
+#define PREDICT_BLOCK 64 /* rows that go through the trees together */
 
 /* ---- parameters ---- */
 
@@ -1514,6 +1515,67 @@ row_major(const struct gbt_data *d)
 	return x;
 }
 
+/*
+ * The trees flattened for prediction: every node of every tree in one array, each with the
+ * two places a row goes (a leaf pointing to itself), so that a block of rows descends a tree
+ * level by level, the same number of steps for each row, without a branch.
+ */
+struct gbt_fnode {
+	float threshold;
+	int32_t feature;
+	int32_t next[2]; /* next[1] when the row goes left */
+	float value;
+	uint8_t default_left;
+};
+
+struct gbt_flat {
+	struct gbt_fnode *nodes;
+	size_t *root; /* a tree's first node */
+	int *depth;   /* its number of levels below the root */
+};
+
+static void
+flatten(struct gbt_model *m)
+{
+	struct gbt_flat *f = xmalloc(sizeof *f);
+	size_t total = 0, base = 0;
+	int *nd;
+
+	for (size_t k = 0; k < m->ntrees; k++)
+		total += m->trees[k].nnodes;
+	f->nodes = xreallocarray(NULL, total ? total : 1, sizeof *f->nodes);
+	f->root = xreallocarray(NULL, m->ntrees ? m->ntrees : 1, sizeof *f->root);
+	f->depth = xcalloc(m->ntrees ? m->ntrees : 1, sizeof *f->depth);
+	nd = xreallocarray(NULL, total ? total : 1, sizeof *nd);
+	for (size_t k = 0; k < m->ntrees; k++) {
+		const struct gbt_tree *t = &m->trees[k];
+
+		f->root[k] = base;
+		/* children come after their parent (fit and gbt_unpack see to it) */
+		for (size_t i = 0; i < t->nnodes; i++)
+			nd[base + i] = 0;
+		for (size_t i = 0; i < t->nnodes; i++) {
+			struct gbt_fnode *n = &f->nodes[base + i];
+			int leaf = t->left[i] < 0;
+
+			n->threshold = t->threshold[i];
+			n->feature = leaf ? 0 : t->feature[i];
+			n->next[1] = (int32_t)(base + (size_t)(leaf ? (int32_t)i : t->left[i]));
+			n->next[0] = (int32_t)(base + (size_t)(leaf ? (int32_t)i : t->right[i]));
+			n->value = t->value[i];
+			n->default_left = t->default_left[i];
+			if (!leaf) {
+				nd[n->next[1]] = nd[n->next[0]] = nd[base + i] + 1;
+				if (nd[base + i] + 1 > f->depth[k])
+					f->depth[k] = nd[base + i] + 1;
+			}
+		}
+		base += t->nnodes;
+	}
+	free(nd);
+	m->flat = f;
+}
+
 struct gbt_model *
 gbt_fit(const struct gbt_params *p, const struct gbt_data *train, const struct gbt_data *valid,
         char *err, size_t errsize)
@@ -1575,6 +1637,7 @@ gbt_fit(const struct gbt_params *p, const struct gbt_data *train, const struct g
 	free(margin);
 	free(vmargin);
 	free(vx);
+	flatten(m);
 	return m;
 }
 
@@ -1591,6 +1654,12 @@ gbt_free(struct gbt_model *m)
 	for (size_t k = 0; k < m->ntrees; k++)
 		tree_free(&m->trees[k]);
 	free(m->trees);
+	if (m->flat) {
+		free(m->flat->nodes);
+		free(m->flat->root);
+		free(m->flat->depth);
+		free(m->flat);
+	}
 	free(m);
 }
 
@@ -1600,13 +1669,36 @@ void
 gbt_predict_margin(const struct gbt_model *m, const double *x, size_t nrows, double *margin)
 {
 	double bm = base_margin(m->objective, m->base_score);
+	const struct gbt_fnode *nodes = m->flat->nodes;
+	size_t nf = m->nfeatures;
 
-	for (size_t i = 0; i < nrows; i++) {
-		double sum = 0;
+	/* blocks of rows, each through every tree in turn: the tree stays in cache and the
+	 * rows' descents overlap; each row's leaves are added in tree order, as one by one */
+	for (size_t i0 = 0; i0 < nrows; i0 += PREDICT_BLOCK) {
+		size_t nb = nrows - i0 < PREDICT_BLOCK ? nrows - i0 : PREDICT_BLOCK;
+		double sum[PREDICT_BLOCK];
+		int32_t pos[PREDICT_BLOCK];
+		const double *xb = x + i0 * nf;
 
-		for (size_t k = 0; k < m->ntrees; k++)
-			sum += tree_value(&m->trees[k], x + i * m->nfeatures);
-		margin[i] = bm + sum;
+		for (size_t r = 0; r < nb; r++)
+			sum[r] = 0;
+		for (size_t k = 0; k < m->ntrees; k++) {
+			for (size_t r = 0; r < nb; r++)
+				pos[r] = (int32_t)m->flat->root[k];
+			for (int d = 0; d < m->flat->depth[k]; d++)
+				for (size_t r = 0; r < nb; r++) {
+					const struct gbt_fnode *n = &nodes[pos[r]];
+					double v = xb[r * nf + (size_t)n->feature];
+					int left = ((float)v < n->threshold) |
+					           ((isnan(v) != 0) & n->default_left);
+
+					pos[r] = n->next[left];
+				}
+			for (size_t r = 0; r < nb; r++)
+				sum[r] += nodes[pos[r]].value;
+		}
+		for (size_t r = 0; r < nb; r++)
+			margin[i0 + r] = bm + sum[r];
 	}
 }
 
@@ -1970,6 +2062,7 @@ gbt_unpack(const msgpack_object *fitted, size_t nfeatures, char *err, size_t err
 		if (unpack_tree(&trees->via.array.ptr[k], k, nfeatures, &m->trees[k], err, errsize))
 			goto fail;
 	}
+	flatten(m);
 	return m;
 fail:
 	gbt_free(m);

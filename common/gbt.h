@@ -71,6 +71,7 @@ struct gbt_tree {
 	uint8_t *default_left;
 };
 
+struct gbt_flat;
 struct gbt_model {
 	enum gbt_objective objective;
 	double base_score;
@@ -84,8 +85,9 @@ struct gbt_model {
 	size_t num_parallel_tree;
 	size_t ntrees; /* rounds × num_parallel_tree */
 	struct gbt_tree *trees;
-	long best_iteration; /* last round kept by early stopping, or -1 */
-	double best_score;   /* its validation metric */
+	struct gbt_flat *flat; /* the trees laid out for prediction (built by fit and unpack) */
+	long best_iteration;   /* last round kept by early stopping, or -1 */
+	double best_score;     /* its validation metric */
 };
 
 /*
