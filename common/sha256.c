@@ -1,6 +1,17 @@
-/* sha256.c: SHA-256 as FIPS 180-4 specifies it. */
+/*
+ * sha256.c: SHA-256 as FIPS 180-4 specifies it; on x86 processors with the SHA extensions
+ * (cpuid leaf 7, EBX bit 29) the blocks go through the SHA-NI instructions instead, found
+ * at run time: the same digests, several times faster.
+ */
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <cpuid.h>
+#include <immintrin.h>
+#define HAVE_SHA_NI 1
+#endif
 
 #include "sha256.h"
 
@@ -24,11 +35,11 @@ ror(uint32_t x, int n)
 }
 
 static void
-compress(struct sha256 *s, const unsigned char *p)
+compress1(uint32_t st[8], const unsigned char *p)
 {
 	uint32_t w[64];
-	uint32_t a = s->h[0], b = s->h[1], c = s->h[2], d = s->h[3];
-	uint32_t e = s->h[4], f = s->h[5], g = s->h[6], h = s->h[7];
+	uint32_t a = st[0], b = st[1], c = st[2], d = st[3];
+	uint32_t e = st[4], f = st[5], g = st[6], h = st[7];
 
 	for (int i = 0; i < 16; i++)
 		w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 |
@@ -53,14 +64,107 @@ compress(struct sha256 *s, const unsigned char *p)
 		b = a;
 		a = t1 + t2;
 	}
-	s->h[0] += a;
-	s->h[1] += b;
-	s->h[2] += c;
-	s->h[3] += d;
-	s->h[4] += e;
-	s->h[5] += f;
-	s->h[6] += g;
-	s->h[7] += h;
+	st[0] += a;
+	st[1] += b;
+	st[2] += c;
+	st[3] += d;
+	st[4] += e;
+	st[5] += f;
+	st[6] += g;
+	st[7] += h;
+}
+
+static void
+compress_portable(uint32_t st[8], const unsigned char *p, size_t nblocks)
+{
+	for (size_t i = 0; i < nblocks; i++)
+		compress1(st, p + 64 * i);
+}
+
+#ifdef HAVE_SHA_NI
+/*
+ * Four rounds at a time with SHA256RNDS2 (two rounds each), the state held as ABEF and CDGH
+ * as the instruction wants it, the schedule with SHA256MSG1/MSG2 (Intel's SHA extensions
+ * white paper describes the method).
+ */
+__attribute__((target("sha,sse4.1,ssse3"))) static void
+compress_shani(uint32_t st[8], const unsigned char *p, size_t nblocks)
+{
+	const __m128i bswap = _mm_set_epi64x(0x0c0d0e0f08090a0bLL, 0x0405060700010203LL);
+	__m128i t = _mm_loadu_si128((const __m128i *)(const void *)&st[0]);
+	__m128i s1 = _mm_loadu_si128((const __m128i *)(const void *)&st[4]);
+	__m128i s0;
+
+	t = _mm_shuffle_epi32(t, 0xb1);    /* B A D C */
+	s1 = _mm_shuffle_epi32(s1, 0x1b);  /* H G F E */
+	s0 = _mm_alignr_epi8(t, s1, 8);    /* F E B A: ABEF */
+	s1 = _mm_blend_epi16(s1, t, 0xf0); /* H G D C: CDGH */
+	for (size_t b = 0; b < nblocks; b++, p += 64) {
+		__m128i w[16], save0 = s0, save1 = s1;
+
+		for (int i = 0; i < 16; i++) {
+			__m128i m;
+
+			if (i < 4)
+				w[i] = _mm_shuffle_epi8(
+				        _mm_loadu_si128(
+				                (const __m128i *)(const void *)(p + 16 * i)),
+				        bswap);
+			else
+				w[i] = _mm_sha256msg2_epu32(
+				        _mm_add_epi32(_mm_sha256msg1_epu32(w[i - 4], w[i - 3]),
+				                      _mm_alignr_epi8(w[i - 1], w[i - 2], 4)),
+				        w[i - 1]);
+			m = _mm_add_epi32(
+			        w[i], _mm_loadu_si128((const __m128i *)(const void *)&k[4 * i]));
+			s1 = _mm_sha256rnds2_epu32(s1, s0, m);
+			s0 = _mm_sha256rnds2_epu32(s0, s1, _mm_shuffle_epi32(m, 0x0e));
+		}
+		s0 = _mm_add_epi32(s0, save0);
+		s1 = _mm_add_epi32(s1, save1);
+	}
+	t = _mm_shuffle_epi32(s0, 0x1b);   /* A B E F */
+	s1 = _mm_shuffle_epi32(s1, 0xb1);  /* G H C D */
+	s0 = _mm_blend_epi16(t, s1, 0xf0); /* D C B A */
+	s1 = _mm_alignr_epi8(s1, t, 8);    /* H G F E */
+	_mm_storeu_si128((__m128i *)(void *)&st[0], s0);
+	_mm_storeu_si128((__m128i *)(void *)&st[4], s1);
+}
+
+static int
+have_shani(void)
+{
+	unsigned a, b, c, d;
+
+	if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_SSE4_1) || !(c & bit_SSSE3))
+		return 0;
+	if (!__get_cpuid_count(7, 0, &a, &b, &c, &d))
+		return 0;
+	return (b >> 29) & 1;
+}
+#endif
+
+static void (*compress)(uint32_t st[8], const unsigned char *p, size_t nblocks);
+static pthread_once_t compress_once = PTHREAD_ONCE_INIT;
+
+static void
+compress_choose(void)
+{
+	compress = compress_portable;
+#ifdef HAVE_SHA_NI
+	if (have_shani())
+		compress = compress_shani;
+#endif
+}
+
+int
+sha256_use_hardware(int enable)
+{
+	pthread_once(&compress_once, compress_choose);
+	compress_choose();
+	if (!enable)
+		compress = compress_portable;
+	return compress != compress_portable;
 }
 
 void
@@ -70,6 +174,7 @@ sha256_init(struct sha256 *s)
 	                               0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
 
 	memcpy(s->h, h0, sizeof h0);
+	pthread_once(&compress_once, compress_choose);
 	s->len = 0;
 	s->fill = 0;
 }
@@ -84,9 +189,9 @@ sha256_update(struct sha256 *s, const void *data, size_t len)
 		size_t n = 64 - s->fill < len ? 64 - s->fill : len;
 
 		if (s->fill == 0 && len >= 64) {
-			compress(s, p);
-			p += 64;
-			len -= 64;
+			compress(s->h, p, len / 64);
+			p += len / 64 * 64;
+			len %= 64;
 			continue;
 		}
 		memcpy(s->block + s->fill, p, n);
@@ -94,7 +199,7 @@ sha256_update(struct sha256 *s, const void *data, size_t len)
 		p += n;
 		len -= n;
 		if (s->fill == 64) {
-			compress(s, s->block);
+			compress(s->h, s->block, 1);
 			s->fill = 0;
 		}
 	}

@@ -13,6 +13,9 @@ struct sha256 {
 };
 
 void sha256_init(struct sha256 *s);
+/* Use the processor's SHA instructions when enable and it has them (the default), the
+ * portable code otherwise; returns 1 when the instructions are in use. For tests. */
+int sha256_use_hardware(int enable);
 void sha256_update(struct sha256 *s, const void *data, size_t len);
 /* The digest as 64 lowercase hex digits and a NUL. */
 void sha256_hex(struct sha256 *s, char hex[65]);

@@ -8,6 +8,7 @@
 
 #include "csvin.h"
 #include "rng.h"
+#include "sha256.h"
 #include "strmap.h"
 #include "util.h"
 
@@ -165,6 +166,47 @@ test_format_f64(void)
 	CHECK(format_f64(buf, sizeof buf, 0.123456789) == 11 && strcmp(buf, "0.12345") == 0);
 }
 
+/* SHA-256: FIPS 180-4's examples, and the processor's instructions (when it has them)
+ * against the portable code on every length from 0 to 300 and a few large ones. */
+static void
+test_sha256(void)
+{
+	static unsigned char data[100000];
+	struct sha256 s;
+	char hex[65], hw[65];
+	struct rng r;
+
+	sha256_init(&s);
+	sha256_update(&s, "abc", 3);
+	sha256_hex(&s, hex);
+	CHECK(strcmp(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad") == 0);
+	sha256_init(&s);
+	sha256_update(&s, "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", 56);
+	sha256_hex(&s, hex);
+	CHECK(strcmp(hex, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1") == 0);
+	rng_seed(&r, 3);
+	for (size_t i = 0; i < sizeof data; i++)
+		data[i] = (unsigned char)rng_below(&r, 256);
+	for (size_t len = 0; len <= 100000; len = len < 300 ? len + 1 : len * 3 + 7) {
+		int on = sha256_use_hardware(1);
+
+		sha256_init(&s);
+		sha256_update(&s, data, len / 3);
+		sha256_update(&s, data + len / 3, len - len / 3);
+		sha256_hex(&s, hw);
+		sha256_use_hardware(0);
+		sha256_init(&s);
+		sha256_update(&s, data, len);
+		sha256_hex(&s, hex);
+		CHECK(strcmp(hex, hw) == 0);
+		if (len == 0)
+			printf("sha256: %s\n",
+			       on ? "SHA instructions checked against the portable code"
+			          : "no SHA instructions here: portable code only");
+	}
+	sha256_use_hardware(1);
+}
+
 static void
 test_strmap(void)
 {
@@ -290,6 +332,7 @@ main(int argc, char **argv)
 	test_parse_f64();
 	test_numbers();
 	test_format_f64();
+	test_sha256();
 	test_strmap();
 	test_csvin();
 	test_atomic();
