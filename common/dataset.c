@@ -242,13 +242,30 @@ void
 dataset_sha256(const struct dataset *d, char hex[65])
 {
 	struct sha256 s;
-	unsigned char buf[8 * 64];
-	size_t fill = 0;
+	unsigned char buf[8 * 2048];
+	size_t fill = 0, rowbytes = 8 * (d->nfeatures + 1);
 
 	sha256_init(&s);
 	for (size_t j = 0; j < d->nfeatures; j++)
 		sha256_update(&s, d->features[j], strlen(d->features[j]) + 1);
 	sha256_update(&s, d->target, strlen(d->target) + 1);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	/* rows of little-endian doubles are already the bytes to hash */
+	if (d->layout == DATASET_ROWS && rowbytes <= sizeof buf) {
+		for (size_t i = 0; i < d->nrows; i++) {
+			if (fill + rowbytes > sizeof buf) {
+				sha256_update(&s, buf, fill);
+				fill = 0;
+			}
+			memcpy(buf + fill, d->x + i * d->nfeatures, rowbytes - 8);
+			memcpy(buf + fill + rowbytes - 8, &d->y[i], 8);
+			fill += rowbytes;
+		}
+		sha256_update(&s, buf, fill);
+		sha256_hex(&s, hex);
+		return;
+	}
+#endif
 	for (size_t i = 0; i < d->nrows; i++) {
 		for (size_t j = 0; j <= d->nfeatures; j++) {
 			double v = j == d->nfeatures           ? d->y[i]
@@ -260,7 +277,7 @@ dataset_sha256(const struct dataset *d, char hex[65])
 			for (int k = 0; k < 8; k++)
 				buf[fill + k] = (unsigned char)(u >> (8 * k));
 			fill += 8;
-			if (fill == sizeof buf) {
+			if (fill + 8 > sizeof buf) {
 				sha256_update(&s, buf, fill);
 				fill = 0;
 			}
