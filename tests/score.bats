@@ -175,6 +175,18 @@ setup() {
 	assert_line --index 1 --regexp "^[0-9TZ]+-[0-9a-f]+ +score .* rows_in=600 rows_out=600 rows_rejected=0 positives=$pos$"
 }
 
+@test "registry: a drift reference stored with the version is passed over; named with -s, an error" {
+	export PIPEML_REGISTRY="$T/reg"
+	drift --save-reference "$T/drift.ref" --encode-state encode.state --model lr.model clean.pml
+	registry add -n lead_model -s clean.state -s encode.state -s "$T/drift.ref" lr.model >/dev/null
+	score -m lead_model@1 leads.csv 2>/dev/null >"$T/a.csv"
+	score -m lr.model -s clean.state -s encode.state leads.csv 2>/dev/null | cmp - "$T/a.csv"
+	run_split score -m lr.model -s clean.state -s encode.state -s "$T/drift.ref" leads.csv
+	assert_failure 1
+	assert_output ""
+	assert_equal "$stderr" "score: $T/drift.ref: not a csvclean or an encode state (format \"pipeml-drift-reference\")"
+}
+
 @test "GNU parallel: 4 jobs over blocks with the header give the one-process bytes" {
 	score -m gbt.model -s clean.state -s encode.state leads.csv 2>/dev/null >"$T/one.csv"
 	parallel --pipe --header 1 --keep-order -j 4 --block 8k \
