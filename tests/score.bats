@@ -244,7 +244,7 @@ EOF
 	run registry runs -t score --json
 	assert_equal "${#lines[@]}" 2
 	jq -e '.metrics.rows_in == 600 and .metrics.rows_out == 600 and .params.model == "lead_model@production"' <<<"${lines[1]}"
-	jq -e '.metrics.rows_in == 600 and .params.model == "lead_model@1"' <<<"${lines[0]}"
+	jq -e '.metrics.rows_in == 600 and .params.model == "lead_model@production" and .params.model_version == "lead_model@1"' <<<"${lines[0]}"
 	grep -q 'infer: 600 rows in, 600 scored (.* positive at 0.5), 0 rejected (4 jobs)$' "$T/art/infer.log"
 	# rejects: the blocks' files joined in order, as one process writes them
 	"$ROOT/pipelines/infer.sh" -D -r "$T/r1.csv" leads.csv >"$T/o1.csv" 2>/dev/null
