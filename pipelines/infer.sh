@@ -67,7 +67,7 @@ case $jobs in '' | *[!0-9]* | 0) log "error: -j: expected a positive number, not
 
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
-trap 'log "error: inference failed (exit $?) on $input; no predictions file written"' ERR
+trap 'log "error: inference failed (exit $?) on $input_name; no predictions file written"' ERR
 
 # The version, resolved once: its model and states are read by number from here on.
 version="$(registry show --json "$model" | jq -r '"\(.model)@\(.version)"')"
@@ -102,8 +102,11 @@ run_drift() {
 	if [ "$check_drift" -eq 0 ]; then
 		log "drift: skipped (-N)"
 		return
-	elif [ -z "$drift_ref" ] || [ -z "$clean_state" ] || [ -z "$encode_state" ]; then
-		log "drift: skipped: $version has no drift reference${drift_ref:+ or no cleaning and encoding states}"
+	elif [ -z "$drift_ref" ]; then
+		log "drift: skipped: $version has no drift reference"
+		return
+	elif [ -z "$clean_state" ] || [ -z "$encode_state" ]; then
+		log "drift: skipped: $version has no cleaning and encoding states to check raw CSV through"
 		return
 	fi
 	[ -n "$drift_report" ] || drift_report="$ARTIFACTS/drift/$(date -u +%Y%m%dT%H%M%SZ)-$$.json"
