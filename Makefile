@@ -175,8 +175,11 @@ $(PIPE_W)/forest.model: $(PIPE_W)/train.stream $(PIPE_P)/fit-gbt $(PIPE_BIN)/fit
 $(PIPE_W)/best.model: $(PIPE_W)/logreg.model $(PIPE_W)/forest.model $(PIPE_P)/select \
 		$(PIPE_BIN)/pick-best $(PIPE_BIN)/report pipelines/train.sh
 	@$(PIPE_RUN) select
-$(PIPE_GOAL): $(PIPE_W)/best.model $(PIPE_P)/publish $(PIPE_BIN)/pick-best $(PIPE_BIN)/export \
-		pipelines/train.sh
+$(PIPE_W)/drift.ref: $(PIPE_W)/best.model $(PIPE_W)/clean.stream $(PIPE_P)/drift \
+		$(PIPE_BIN)/drift pipelines/train.sh
+	@$(PIPE_RUN) drift
+$(PIPE_GOAL): $(PIPE_W)/best.model $(PIPE_W)/drift.ref $(PIPE_P)/publish $(PIPE_BIN)/pick-best \
+		$(PIPE_BIN)/export pipelines/train.sh
 	@$(PIPE_RUN) publish
 
 # --- fuzzing (tests/fuzz/) -------------------------------------------------------------------

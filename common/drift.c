@@ -11,9 +11,10 @@
 #include "model.h"
 #include "util.h"
 
-#define DRIFT_MAX_SIZE   ((size_t)1 << 30) /* bytes of a reference file */
-#define DRIFT_GUIDE_STEP 64                /* points per entry of the search guide */
-#define DRIFT_FEW_CATS   8                 /* categories compared directly, not hashed */
+#define DRIFT_MAX_SIZE    ((size_t)1 << 30) /* bytes of a reference file */
+#define DRIFT_GUIDE_STEP  64                /* points per entry of the search guide */
+#define DRIFT_MAX_BUCKETS 16384             /* value buckets of the point search */
+#define DRIFT_FEW_CATS    8                 /* categories compared directly, not hashed */
 
 static int
 fail(char *err, size_t errsize, const char *fmt, ...)
@@ -49,14 +50,18 @@ col_free(struct drift_col *c)
 	free(c->bin_n);
 	free(c->edge_at);
 	free(c->learned);
-	for (size_t i = 0; i < c->ncats; i++)
-		free(c->cats[i]);
+	if (c->catbuf != NULL)
+		free(c->catbuf);
+	else
+		for (size_t i = 0; i < c->ncats; i++)
+			free(c->cats[i]);
 	free(c->cats);
 	free(c->cat_n);
 	free(c->catlen);
 	strmap_free(&c->catmap);
 	free(c->counts);
 	free(c->guide);
+	free(c->bucket);
 	free(c->new_cat_n);
 }
 
@@ -502,6 +507,48 @@ valid_f64(struct drift_col *c)
 	return 0;
 }
 
+/*
+ * The categories of a loaded column, copied into one block. Written in byte order, they are
+ * unique when each is above the one before; otherwise a map finds a repeat. The map for
+ * lookups is built when a check needs it (col_counters), not for every column loaded.
+ */
+static int
+load_cats(struct drift_col *c, const msgpack_object *cats)
+{
+	size_t total = 1;
+	char *p;
+	int sorted = 1;
+
+	c->ncats = c->capcats = cats->via.array.size;
+	c->cats = xcalloc(c->ncats + 1, sizeof *c->cats);
+	c->cat_n = xcalloc(c->ncats + 1, sizeof *c->cat_n);
+	for (size_t i = 0; i < c->ncats; i++) {
+		const msgpack_object *o = &cats->via.array.ptr[i];
+
+		if (o->type != MSGPACK_OBJECT_STR || o->via.str.size == 0)
+			return -1;
+		total += o->via.str.size + 1;
+	}
+	p = c->catbuf = xmalloc(total);
+	for (size_t i = 0; i < c->ncats; i++) {
+		const msgpack_object *o = &cats->via.array.ptr[i];
+
+		memcpy(p, o->via.str.ptr, o->via.str.size);
+		p[o->via.str.size] = '\0';
+		c->cats[i] = p;
+		p += o->via.str.size + 1;
+		if (i > 0 && strcmp(c->cats[i - 1], c->cats[i]) >= 0)
+			sorted = 0;
+	}
+	for (size_t i = 0; !sorted && i < c->ncats; i++) {
+		const msgpack_object *o = &cats->via.array.ptr[i];
+
+		if (strmap_put(&c->catmap, o->via.str.ptr, o->via.str.size, i) != i)
+			return -1;
+	}
+	return 0;
+}
+
 static int
 load_col(struct drift_col *c, const msgpack_object *m, char *err, size_t errsize)
 {
@@ -550,18 +597,8 @@ load_col(struct drift_col *c, const msgpack_object *m, char *err, size_t errsize
 		if (cats == NULL || cats->type != MSGPACK_OBJECT_ARRAY ||
 		    cats->via.array.size > DRIFT_MAX_POINTS)
 			return fail(err, errsize, "column '%s': bad categories", c->name);
-		c->ncats = c->capcats = cats->via.array.size;
-		c->cats = xcalloc(c->ncats + 1, sizeof *c->cats);
-		c->cat_n = xcalloc(c->ncats + 1, sizeof *c->cat_n);
-		for (size_t i = 0; i < c->ncats; i++) {
-			const msgpack_object *o = &cats->via.array.ptr[i];
-
-			if (o->type != MSGPACK_OBJECT_STR || o->via.str.size == 0 ||
-			    strmap_put(&c->catmap, o->via.str.ptr, o->via.str.size, i) != i)
-				return fail(err, errsize, "column '%s': bad or repeated category",
-				            c->name);
-			c->cats[i] = xstrndup(o->via.str.ptr, o->via.str.size);
-		}
+		if (load_cats(c, cats) != 0)
+			return fail(err, errsize, "column '%s': bad or repeated category", c->name);
 		if (get_u64s(m, "counts", c->cat_n, c->ncats) != 0)
 			return fail(err, errsize, "column '%s': bad category counts", c->name);
 		for (size_t i = 0; i < c->ncats; i++)
@@ -667,6 +704,51 @@ listed(const char *list, const char *name)
 	return 0;
 }
 
+/* The bucket of value x (not NaN): monotone in x, so points in lower buckets are below x. */
+static size_t
+bucket_of(const struct drift_col *c, double x)
+{
+	double t = (x - c->bucket_lo) * c->bucket_scale;
+
+	if (!(t >= 0))
+		return 0;
+	if (t >= (double)(c->nbuckets - 1))
+		return c->nbuckets - 1;
+	return (size_t)t;
+}
+
+/*
+ * Equal-width buckets over the points' range, each with the index of its first point: the
+ * search for x is then one short run, bucket[b] to bucket[b + 1], instead of two binary
+ * searches. The buckets of the points come from bucket_of itself, so a rounding in it
+ * cannot put a point on the wrong side of x. Only for many points over a finite range.
+ */
+static void
+make_buckets(struct drift_col *c)
+{
+	double lo, range;
+	size_t b = 0;
+
+	if (c->npoints <= DRIFT_GUIDE_STEP)
+		return;
+	lo = c->points[0];
+	range = c->points[c->npoints - 1] - lo;
+	c->nbuckets = 2;
+	while (c->nbuckets < c->npoints && c->nbuckets < DRIFT_MAX_BUCKETS)
+		c->nbuckets *= 2;
+	if (!isfinite(lo) || !isfinite(range) || range <= 0 ||
+	    !isfinite((double)(c->nbuckets - 1) / range))
+		return;
+	c->bucket_lo = lo;
+	c->bucket_scale = (double)(c->nbuckets - 1) / range;
+	c->bucket = xcalloc(c->nbuckets + 1, sizeof *c->bucket);
+	for (size_t k = 0; k < c->npoints; k++)
+		for (size_t bk = bucket_of(c, c->points[k]); b <= bk; b++)
+			c->bucket[b] = (uint32_t)k;
+	for (; b <= c->nbuckets; b++)
+		c->bucket[b] = (uint32_t)c->npoints;
+}
+
 static void
 col_counters(struct drift_col *c)
 {
@@ -677,11 +759,16 @@ col_counters(struct drift_col *c)
 		c->guide = xcalloc(c->nguide + 1, sizeof *c->guide);
 		for (size_t g = 0; g < c->nguide; g++)
 			c->guide[g] = c->points[g * DRIFT_GUIDE_STEP];
+		make_buckets(c);
 	} else {
 		c->new_cat_n = xcalloc(c->ncats + 1, sizeof *c->new_cat_n);
 		c->catlen = xcalloc(c->ncats + 1, sizeof *c->catlen);
 		for (size_t k = 0; k < c->ncats; k++)
 			c->catlen[k] = strlen(c->cats[k]);
+		/* the lookup map, for a column that is checked against many categories */
+		if (c->in >= 0 && c->profiled && c->ncats > DRIFT_FEW_CATS && c->catmap.len == 0)
+			for (size_t k = 0; k < c->ncats; k++)
+				strmap_put(&c->catmap, c->cats[k], c->catlen[k], k);
 	}
 }
 
@@ -706,10 +793,18 @@ drift_check_start(struct drift_ref *r, const struct schema *s, const char *ignor
 static size_t
 find_point(const struct drift_col *c, double x)
 {
-	size_t g = lower_bound(c->guide, c->nguide, x);
-	size_t lo = g ? (g - 1) * DRIFT_GUIDE_STEP + 1 : 0;
-	size_t hi = g < c->nguide ? g * DRIFT_GUIDE_STEP : c->npoints;
+	size_t g, lo, hi;
 
+	if (c->bucket != NULL) {
+		size_t b = bucket_of(c, x);
+
+		lo = c->bucket[b];
+		hi = c->bucket[b + 1];
+		return lo + lower_bound(c->points + lo, hi - lo, x);
+	}
+	g = lower_bound(c->guide, c->nguide, x);
+	lo = g ? (g - 1) * DRIFT_GUIDE_STEP + 1 : 0;
+	hi = g < c->nguide ? g * DRIFT_GUIDE_STEP : c->npoints;
 	return lo + lower_bound(c->points + lo, hi - lo, x);
 }
 

@@ -57,6 +57,7 @@ struct drift_col {
 	/* COL_STR: categories in byte order, training counts. */
 	size_t ncats, capcats;
 	char **cats;
+	char *catbuf; /* loaded: cats[i] point into this one block (learned: each its own) */
 	uint64_t *cat_n;
 	struct strmap catmap;
 	/* new data */
@@ -66,7 +67,10 @@ struct drift_col {
 	uint64_t *new_cat_n, new_unseen;
 	double *guide; /* every DRIFT_GUIDE_STEP-th point: the first step of a search */
 	size_t nguide;
-	size_t *catlen; /* strlen of each category */
+	uint32_t *bucket; /* by value: bucket b's points start at bucket[b] (NULL: guide only) */
+	size_t nbuckets;
+	double bucket_lo, bucket_scale; /* b = (x − bucket_lo) · bucket_scale, clamped */
+	size_t *catlen;                 /* strlen of each category */
 };
 
 struct drift_ref {

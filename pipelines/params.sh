@@ -65,5 +65,14 @@ SELECT_METRIC="${SELECT_METRIC:-f1}"
 MODEL_NAME="${MODEL_NAME:-lead_model}"
 PROMOTE="${PROMOTE:-production}"
 
+# Drift reference: recorded in training (drift --save-reference, the `drift` stage) and
+# checked before every inference run (pipelines/infer.sh)
+DRIFT_BINS="${DRIFT_BINS:-10}"
+DRIFT_POINTS="${DRIFT_POINTS:-10000}"
+# inference only: columns left out of the check (identifier-like codes, the date the window
+# already bounds), and whether new leads carry the target (absent: they are to be scored)
+DRIFT_IGNORE="${DRIFT_IGNORE:-customer_code,date_part}"
+DRIFT_TARGET="${DRIFT_TARGET:-absent}"
+
 # Threads per tool (the two searches run at once)
 JOBS="${JOBS:-1}"

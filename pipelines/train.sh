@@ -4,8 +4,8 @@
 #   pipelines/train.sh            every stage in order (the two searches at once)
 #   pipelines/train.sh STAGE ...  the named stages only (what `make pipeline` calls)
 #
-# Stages: params clean encode split fit-logreg fit-gbt select publish (and `uptodate`, which
-# only logs). Settings live in pipelines/params.sh (each overridable from the environment).
+# Stages: params clean encode split fit-logreg fit-gbt select drift publish (and `uptodate`,
+# which only logs). Settings live in pipelines/params.sh (each overridable from the environment).
 # Every stage logs with a UTC timestamp to stderr and to $ARTIFACTS/run.log; a failing tool
 # stops the run with its exit status and a logged error. Only `publish`, the last stage,
 # registers the model and writes artifacts/model/: a run that fails anywhere registers and
@@ -84,6 +84,7 @@ stage_params() {
 		"GBT_SUBSAMPLE=$GBT_SUBSAMPLE" "GBT_OBJECTIVE=$GBT_OBJECTIVE" \
 		"GBT_EVAL_METRIC=$GBT_EVAL_METRIC" ;;
 	select) echo "SELECT_METRIC=$SELECT_METRIC" ;;
+	drift) echo "DRIFT_BINS=$DRIFT_BINS" "DRIFT_POINTS=$DRIFT_POINTS" ;;
 	publish) echo "SELECT_METRIC=$SELECT_METRIC" "MODEL_NAME=$MODEL_NAME" "PROMOTE=$PROMOTE" \
 		"REGISTRY=$REGISTRY" ;;
 	esac | tr ' ' '\n'
@@ -113,7 +114,7 @@ stage_params_step() {
 	fi
 	printf 'md5=%s\nsha256=%s\n' "$md5" "$sha" | write_if_changed "$P/data"
 	local s
-	for s in clean encode split fit-logreg fit-gbt select publish; do
+	for s in clean encode split fit-logreg fit-gbt select drift publish; do
 		stage_params "$s" | write_if_changed "$P/$s"
 	done
 	log "data: $RAW_DATA md5 $md5"
@@ -218,6 +219,18 @@ stage_select() {
 	done
 }
 
+# drift: the reference profile new data is checked against before scoring (drift(1)): the
+# rows csvclean kept in training, with the selected model's scores of them (prediction drift).
+stage_drift() {
+	local tmp
+	tmp=$(mktemp "$W/drift.ref.XXXXXX")
+	temps+=("$tmp")
+	run drift --save-reference "$tmp" --bins "$DRIFT_BINS" --points "$DRIFT_POINTS" \
+		--encode-state "$W/encode.state" --model "$W/best.model" "$W/clean.stream"
+	mv -f "$tmp" "$W/drift.ref"
+	log "drift reference: $W/drift.ref (the cleaned training rows, best.model's scores of them)"
+}
+
 # publish: export, register and promote, then move the exports into place — the only stage
 # that changes the registry or artifacts/model/, and the last one.
 stage_publish() {
@@ -226,10 +239,10 @@ stage_publish() {
 	temps+=("$stg")
 	run export -f sklearn --output "$stg/model.pkl" "$W/logreg.model"
 	run export -f xgboost-json --output "$stg/forest.json" "$W/forest.model"
-	cp "$W/logreg.model" "$W/forest.model" "$W/clean.state" "$W/encode.state" "$stg/"
+	cp "$W/logreg.model" "$W/forest.model" "$W/clean.state" "$W/encode.state" "$W/drift.ref" "$stg/"
 	# The run's record (NOTEBOOK step 19): every parameter, the data's sha256, the metrics.
 	local args=() line
-	while IFS= read -r line; do args+=(-p "$line"); done < <(cat "$P"/{clean,encode,split,fit-logreg,fit-gbt,select,publish})
+	while IFS= read -r line; do args+=(-p "$line"); done < <(cat "$P"/{clean,encode,split,fit-logreg,fit-gbt,select,drift,publish})
 	while IFS= read -r line; do args+=(-m "$line"); done < <(jq -r '.candidates[] |
 		(.file | sub(".*/"; "") | sub("\\.model$"; "")) as $n | .metrics |
 		"\($n)_test_f1=\(.f1)", "\($n)_test_accuracy=\(.accuracy)"' "$R/metrics.json")
@@ -240,10 +253,11 @@ stage_publish() {
 	# Registration is the last step that can fail; the moves after it are renames. It scores
 	# the same rows as select, so its winner (standard output) is select's best.model.
 	RUN_ERR="$R/registry.txt" run pick-best -m "$SELECT_METRIC" -t "$W/test.stream" -d "$REGISTRY" -n "$MODEL_NAME" \
-		-s "$W/clean.state" -s "$W/encode.state" --promote "$PROMOTE" \
+		-s "$W/clean.state" -s "$W/encode.state" -s "$W/drift.ref" --promote "$PROMOTE" \
 		-R "$R/registry.json" "$W/logreg.model" "$W/forest.model" >"$stg/best.model"
 	mkdir -p "$M"
-	for f in best.model logreg.model forest.model forest.json clean.state encode.state model.pkl; do
+	for f in best.model logreg.model forest.model forest.json clean.state encode.state drift.ref \
+		model.pkl; do
 		mv -f "$stg/$f" "$M/$f"
 	done
 	log "registry: $(jq -r '.registry | if .registered then "\(.model) version \(.version) registered (\(.reason))"
@@ -257,7 +271,7 @@ do_stage() {
 	case $1 in
 	params) stage_params_step; stage=""; return ;;
 	uptodate) log "pipeline: up to date (data, parameters and tools unchanged): nothing to do"; return ;;
-	clean | encode | split | select | publish) ;;
+	clean | encode | split | select | drift | publish) ;;
 	fit-logreg | fit-gbt) ;;
 	*) stage=""; fail "unknown stage $1" ;;
 	esac
@@ -282,5 +296,5 @@ rc=0
 wait "$lr" || rc=$?
 wait "$gb" || rc=$((rc ? rc : $?))
 [ "$rc" -eq 0 ] || fail "a search failed (exit $rc)"
-for s in select publish; do do_stage "$s"; done
+for s in select drift publish; do do_stage "$s"; done
 log "pipeline: done"

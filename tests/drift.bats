@@ -248,3 +248,31 @@ print(r["status"], r["rows"], r["schema"]["target"]["present"], r["prediction"][
 	assert_failure 1
 	assert_equal "$stderr" "drift: $BATS_TEST_TMPDIR/big.ref: not a drift reference (an object at byte 5 declares 268435456 elements, more than the file holds)"
 }
+
+@test "drift: a reference's categories out of byte order load and compare the same; a repeat is refused" {
+	run "$PY" - "$F/ref" "$T" <<'PY'
+import msgpack, sys
+ref = msgpack.unpackb(open(sys.argv[1], "rb").read(), raw=False)
+col = next(c for c in ref["columns"] if c["name"] == "customer_group")
+assert len(col["categories"]) > 8 and col["categories"] == sorted(col["categories"])  # hashed
+col["categories"].reverse()
+col["counts"].reverse()
+open(sys.argv[2] + "/rev.ref", "wb").write(msgpack.packb(ref, use_bin_type=True))
+col["categories"][1] = col["categories"][0]
+open(sys.argv[2] + "/dup.ref", "wb").write(msgpack.packb(ref, use_bin_type=True))
+PY
+	assert_success
+	drift --reference "$F/ref" -q --report "$T/a.json" "$F/train.pml"
+	drift --reference "$T/rev.ref" -q --report "$T/b.json" "$F/train.pml"
+	run "$PY" -c 'import json, sys
+a, b = (json.load(open(f)) for f in sys.argv[1:])
+for x, y in zip(a["columns"], b["columns"]):
+    assert x["name"] == y["name"] and x["status"] == y["status"], (x, y)
+    assert abs(x["psi"] - y["psi"]) < 1e-12, (x, y)
+print(len(a["columns"]), a["status"])' "$T/a.json" "$T/b.json"
+	assert_success
+	assert_output "8 ok"
+	run_split drift --reference "$T/dup.ref" "$F/train.pml"
+	assert_failure 1
+	assert_equal "$stderr" "drift: $T/dup.ref: column 'customer_group': bad or repeated category"
+}

@@ -61,7 +61,7 @@ assert_nothing_published() { # versions-before model.pkl-sha-before log-lines-be
 
 @test "make pipeline: every stage runs, logged with timestamps, and the artifacts land" {
 	[ "$(cat "$BATS_FILE_TMPDIR/first.rc")" -eq 0 ] || fail "$(cat "$BATS_FILE_TMPDIR/first.err")"
-	for s in clean encode split fit-logreg fit-gbt select publish; do
+	for s in clean encode split fit-logreg fit-gbt select drift publish; do
 		grep -Eq "^[0-9-]{10}T[0-9:]{8}Z train: stage $s: done" "$REPO/artifacts/run.log" ||
 			fail "stage $s not done"
 	done
@@ -69,7 +69,7 @@ assert_nothing_published() { # versions-before model.pkl-sha-before log-lines-be
 	grep -q "train: stage publish: done" "$BATS_FILE_TMPDIR/first.err"
 	cd "$REPO/artifacts"
 	for f in model/model.pkl model/best.model model/forest.json model/logreg.model \
-		model/clean.state model/encode.state reports/metrics.json reports/metrics_train.json \
+		model/clean.state model/encode.state model/drift.ref reports/metrics.json reports/metrics_train.json \
 		reports/classification_report_logreg.txt reports/classification_report_forest.txt \
 		reports/cv_logreg.json reports/cv_logreg.tsv reports/cv_forest.json reports/cv_forest.tsv \
 		reports/clean/date_limits.json reports/registry.json reports/report.html; do
@@ -84,11 +84,14 @@ assert_nothing_published() { # versions-before model.pkl-sha-before log-lines-be
 	assert_equal "$(jq -c '[.search.folds, (.search.candidates | length)]' reports/cv_logreg.json)" "[3,10]"
 	run grep -c '     1       ' reports/classification_report_logreg.txt
 	assert_output 1
-	# the registry: version 1 of lead_model, in production, with both state files
+	# the registry: version 1 of lead_model, in production, with both state files and the
+	# drift reference
 	run "$PIPEML_BIN/registry" -d registry show --json lead_model@production
 	assert_success
 	assert_equal "$(jq -r '.version' <<<"$output")" 1
 	assert_equal "$(jq -r '.stage' <<<"$output")" production
+	assert_equal "$(jq -c '[.states[].name]' <<<"$output")" '["clean.state","encode.state","drift.ref"]'
+	cmp "$("$PIPEML_BIN/registry" -d registry path -s drift.ref lead_model@production)" model/drift.ref
 	# the run's record: every parameter, the data's sha256
 	run "$PIPEML_BIN/registry" -d registry runs --json -t train.sh
 	assert_success
@@ -132,6 +135,19 @@ PY
 	assert_output --regexp '^ok 0\.(7[5-9]|[89])'
 }
 
+@test "infer.sh on the training leads without their target: drift ok, recorded; every row scored" {
+	cut -d, -f1,3- "$CACHE/raw_data.csv" >"$BATS_TEST_TMPDIR/leads.csv"
+	PIPEML_REGISTRY="$REPO/artifacts/registry" ARTIFACTS="$BATS_TEST_TMPDIR/art" \
+		run_split "$REPO/pipelines/infer.sh" -o "$BATS_TEST_TMPDIR/p.csv" "$BATS_TEST_TMPDIR/leads.csv"
+	assert_success
+	assert_equal "$(wc -l <"$BATS_TEST_TMPDIR/p.csv")" 12346
+	grep -q "infer: drift: ok (3065 rows checked, those training's rules keep; report " <<<"$stderr"
+	run "$PIPEML_BIN/registry" -d "$REPO/artifacts/registry" runs -t score --json
+	assert_equal "${#lines[@]}" 1
+	jq -e '.params.drift == "ok" and .params.model_version == "lead_model@1"
+		and .metrics.drift_checks_drifted == 0 and .metrics.rows_out == 12345' <<<"$output"
+}
+
 @test "a second make pipeline does no work and says so" {
 	local n before
 	n=$(wc -l <"$REPO/artifacts/run.log")
@@ -152,8 +168,15 @@ PY
 	pipe LOGREG_C=1,10
 	assert_success
 	run log_since "$n"
-	for s in fit-logreg select publish; do assert_line --partial "train: stage $s: done"; done
+	for s in fit-logreg select drift publish; do assert_line --partial "train: stage $s: done"; done
 	for s in clean encode split fit-gbt; do refute_line --partial "train: stage $s:"; done
+	# a drift setting re-runs the drift reference and publish only
+	n=$(wc -l <"$REPO/artifacts/run.log")
+	pipe LOGREG_C=1,10 DRIFT_BINS=20
+	assert_success
+	run log_since "$n"
+	for s in drift publish; do assert_line --partial "train: stage $s: done"; done
+	for s in clean encode split fit-logreg fit-gbt select; do refute_line --partial "train: stage $s:"; done
 	# and back: the same stages again, nothing else
 	n=$(wc -l <"$REPO/artifacts/run.log")
 	pipe

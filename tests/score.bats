@@ -175,6 +175,18 @@ setup() {
 	assert_line --index 1 --regexp "^[0-9TZ]+-[0-9a-f]+ +score .* rows_in=600 rows_out=600 rows_rejected=0 positives=$pos$"
 }
 
+@test "registry: a drift reference stored with the version is passed over; named with -s, an error" {
+	export PIPEML_REGISTRY="$T/reg"
+	drift --save-reference "$T/drift.ref" --encode-state encode.state --model lr.model clean.pml
+	registry add -n lead_model -s clean.state -s encode.state -s "$T/drift.ref" lr.model >/dev/null
+	score -m lead_model@1 leads.csv 2>/dev/null >"$T/a.csv"
+	score -m lr.model -s clean.state -s encode.state leads.csv 2>/dev/null | cmp - "$T/a.csv"
+	run_split score -m lr.model -s clean.state -s encode.state -s "$T/drift.ref" leads.csv
+	assert_failure 1
+	assert_output ""
+	assert_equal "$stderr" "score: $T/drift.ref: not a csvclean or an encode state (format \"pipeml-drift-reference\")"
+}
+
 @test "GNU parallel: 4 jobs over blocks with the header give the one-process bytes" {
 	score -m gbt.model -s clean.state -s encode.state leads.csv 2>/dev/null >"$T/one.csv"
 	parallel --pipe --header 1 --keep-order -j 4 --block 8k \
@@ -232,7 +244,7 @@ EOF
 	run registry runs -t score --json
 	assert_equal "${#lines[@]}" 2
 	jq -e '.metrics.rows_in == 600 and .metrics.rows_out == 600 and .params.model == "lead_model@production"' <<<"${lines[1]}"
-	jq -e '.metrics.rows_in == 600 and .params.model == "lead_model@1"' <<<"${lines[0]}"
+	jq -e '.metrics.rows_in == 600 and .params.model == "lead_model@production" and .params.model_version == "lead_model@1"' <<<"${lines[0]}"
 	grep -q 'infer: 600 rows in, 600 scored (.* positive at 0.5), 0 rejected (4 jobs)$' "$T/art/infer.log"
 	# rejects: the blocks' files joined in order, as one process writes them
 	"$ROOT/pipelines/infer.sh" -D -r "$T/r1.csv" leads.csv >"$T/o1.csv" 2>/dev/null

@@ -1,5 +1,6 @@
 /* drift: compare new data with the training data's reference profile — schema, PSI, KS. */
 #include <getopt.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,11 +42,28 @@ static struct {
                 .unseen_drift = 0.05},
 };
 
+/*
+ * Raw CSV is parsed (clean_row) by the main thread into one of two batches while a worker
+ * cleans (clean_transform), scores and profiles the other: batches are handed over in order,
+ * so the counts are those of one thread. clean_transform reads only the state's rules, which
+ * clean_row does not change.
+ */
+struct handoff {
+	pthread_t worker;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct batch parsed[2];
+	int full[2]; /* parsed[i] is the worker's until it clears this */
+	int cur;     /* the batch the main thread fills */
+	int done;    /* no batch after the ones handed over */
+};
+
 /* The run: where rows come from, how they are scored, and the profile they go into. */
 struct run {
 	const char *name;
 	struct clean *clean;
-	struct batch parsed, cleaned;
+	struct handoff ho;
+	struct batch cleaned;
 	struct encoder enc;
 	int have_enc;
 	struct schema enc_schema;
@@ -212,32 +230,68 @@ profile(struct run *run, const struct batch *b)
 	run->rows += b->nrows;
 }
 
-static void
-profile_parsed(struct run *run)
+/* The worker: clean and profile the handed-over batches, in turn, until done. */
+static void *
+profile_parsed(void *arg)
 {
-	clean_transform(run->clean, &run->parsed, &run->cleaned);
-	profile(run, &run->cleaned);
-	batch_clear(&run->cleaned);
-	batch_clear(&run->parsed);
+	struct run *run = arg;
+	struct handoff *ho = &run->ho;
+
+	for (int w = 0;; w ^= 1) {
+		int handed;
+
+		pthread_mutex_lock(&ho->mu);
+		while (!ho->full[w] && !ho->done)
+			pthread_cond_wait(&ho->cv, &ho->mu);
+		handed = ho->full[w];
+		pthread_mutex_unlock(&ho->mu);
+		if (!handed)
+			return NULL;
+		clean_transform(run->clean, &ho->parsed[w], &run->cleaned);
+		profile(run, &run->cleaned);
+		batch_clear(&run->cleaned);
+		batch_clear(&ho->parsed[w]);
+		pthread_mutex_lock(&ho->mu);
+		ho->full[w] = 0;
+		pthread_cond_broadcast(&ho->cv);
+		pthread_mutex_unlock(&ho->mu);
+	}
+}
+
+/* Hand the batch being filled to the worker; wait until the other one is free. */
+static void
+hand_over(struct handoff *ho)
+{
+	pthread_mutex_lock(&ho->mu);
+	ho->full[ho->cur] = 1;
+	ho->cur ^= 1;
+	pthread_cond_broadcast(&ho->cv);
+	while (ho->full[ho->cur])
+		pthread_cond_wait(&ho->cv, &ho->mu);
+	pthread_mutex_unlock(&ho->mu);
 }
 
 static int
 on_row(void *ctx, const struct csv_row *row)
 {
 	struct run *run = ctx;
+	struct handoff *ho = &run->ho;
 
 	if (row->recno == 0) {
 		if (clean_bind(run->clean, row, run->name, run->err, sizeof run->err) != 0)
 			die("%s", run->err);
-		batch_init(&run->parsed, clean_parsed_schema(run->clean));
+		batch_init(&ho->parsed[0], clean_parsed_schema(run->clean));
+		batch_init(&ho->parsed[1], clean_parsed_schema(run->clean));
 		batch_init(&run->cleaned, clean_output_schema(run->clean));
 		bind_input(run, clean_output_schema(run->clean));
+		if (pthread_create(&ho->worker, NULL, profile_parsed, run) != 0)
+			die("pthread_create:");
 		return 0;
 	}
-	if (clean_row(run->clean, row, &run->parsed, run->err, sizeof run->err) < 0)
+	if (clean_row(run->clean, row, &ho->parsed[ho->cur], run->err, sizeof run->err) < 0)
 		die("%s:%llu: %s", run->name, (unsigned long long)row->line, run->err);
-	if (run->parsed.nrows == STREAM_BATCH_ROWS)
-		profile_parsed(run);
+	if (ho->parsed[ho->cur].nrows == STREAM_BATCH_ROWS)
+		hand_over(ho);
 	return 0;
 }
 
@@ -245,16 +299,27 @@ static void
 read_csv(struct run *run, FILE *in)
 {
 	struct csvin_opts copts = {.ragged_ok = 1};
+	struct handoff *ho = &run->ho;
 
 	run->clean = clean_new();
 	if (clean_load_state(run->clean, opt.state, run->err, sizeof run->err) != 0)
 		die("%s", run->err);
+	pthread_mutex_init(&ho->mu, NULL);
+	pthread_cond_init(&ho->cv, NULL);
 	if (csvin_read(in, run->name, &copts, on_row, run, run->err, sizeof run->err) != 0)
 		die("%s", run->err);
 	if (!run->bound)
 		die("%s: no header", run->name);
-	profile_parsed(run);
-	batch_free(&run->parsed);
+	hand_over(ho); /* the last batch, full or not */
+	pthread_mutex_lock(&ho->mu);
+	ho->done = 1;
+	pthread_cond_broadcast(&ho->cv);
+	pthread_mutex_unlock(&ho->mu);
+	pthread_join(ho->worker, NULL);
+	pthread_mutex_destroy(&ho->mu);
+	pthread_cond_destroy(&ho->cv);
+	batch_free(&ho->parsed[0]);
+	batch_free(&ho->parsed[1]);
 	batch_free(&run->cleaned);
 	clean_free(run->clean);
 }

@@ -16,6 +16,7 @@
 #include "clean.h"
 #include "csvin.h"
 #include "csvout.h"
+#include "drift.h"
 #include "encoder.h"
 #include "json.h"
 #include "model.h"
@@ -210,12 +211,18 @@ state_format(const char *path)
 	return fmt;
 }
 
+/* Load a csvclean or an encode state; a drift reference stored with a registry version
+ * (stored != 0) is drift(1)'s, not scoring's, and is passed over. */
 static void
-load_state(struct run *run, const char *path)
+load_state(struct run *run, const char *path, int stored)
 {
 	char *fmt = state_format(path);
 	FILE *fp;
 
+	if (stored && fmt != NULL && strcmp(fmt, DRIFT_FORMAT) == 0) {
+		free(fmt);
+		return;
+	}
 	if (fmt != NULL && strcmp(fmt, CLEAN_STATE_FORMAT) == 0) {
 		if (run->clean != NULL)
 			usage_die("%s: a second csvclean state", path);
@@ -296,10 +303,10 @@ load_model(struct run *run)
 	fclose(fp);
 	if (opt.nstates > 0)
 		for (size_t i = 0; i < opt.nstates; i++)
-			load_state(run, opt.states[i]);
+			load_state(run, opt.states[i], 0);
 	else
 		for (size_t i = 0; i < nstored; i++)
-			load_state(run, stored[i]);
+			load_state(run, stored[i], 1);
 	for (size_t i = 0; i < nstored; i++)
 		free(stored[i]);
 	free(stored);
