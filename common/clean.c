@@ -639,37 +639,48 @@ find_map(const struct clean *c, const char *name)
 	return NULL;
 }
 
-/* With a state: the header must be the state's, the target column alone may be missing. */
+/* Whether name is a column of the state's schema. */
+static int
+in_state_header(const struct clean *c, const char *name)
+{
+	for (size_t j = 0; j < c->nstate_header; j++)
+		if (strcmp(c->state_header[j], name) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * With a state, raw columns are matched by name, in any order: every column of the state's
+ * schema must be in the header (the target alone may be missing); the header's other
+ * columns are ignored, each with a warning.
+ */
 static int
 check_header(const struct clean *c, const struct csv_row *h, char *err, size_t errsize)
 {
-	size_t i = 0, j = 0;
+	size_t extra = 0;
 
-	for (; j < c->nstate_header; j++) {
+	for (size_t j = 0; j < c->nstate_header; j++) {
 		const struct colrule *r = find_rule(c, c->state_header[j]);
-		int same = i < h->nfields && strcmp(h->fields[i], c->state_header[j]) == 0;
+		size_t i = 0;
 
-		if (same) {
+		while (i < h->nfields && strcmp(h->fields[i], c->state_header[j]) != 0)
 			i++;
+		if (i < h->nfields || (r && r->role_set && r->role == ROLE_TARGET))
 			continue;
-		}
-		if (r && r->role_set && r->role == ROLE_TARGET)
-			continue;
-		if (i < h->nfields)
-			return error(err, errsize,
-			             "%s:%llu: column %zu is '%s' where the state's schema has "
-			             "'%s': the state was learned on other data",
-			             c->name, (unsigned long long)h->line, i + 1, h->fields[i],
-			             c->state_header[j]);
 		return error(err, errsize,
 		             "%s:%llu: the header lacks column '%s' of the state's schema", c->name,
 		             (unsigned long long)h->line, c->state_header[j]);
 	}
-	if (i < h->nfields)
-		return error(err, errsize,
-		             "%s:%llu: column %zu '%s' is not in the state's schema: the state was "
-		             "learned on other data",
-		             c->name, (unsigned long long)h->line, i + 1, h->fields[i]);
+	for (size_t i = 0; i < h->nfields; i++) {
+		if (in_state_header(c, h->fields[i]))
+			continue;
+		if (extra++ < 10)
+			warn("%s:%llu: column '%s' is not in the state's schema: ignored", c->name,
+			     (unsigned long long)h->line, h->fields[i]);
+	}
+	if (extra > 10)
+		warn("%s:%llu: and %zu more columns not in the state's schema: ignored", c->name,
+		     (unsigned long long)h->line, extra - 10);
 	return 0;
 }
 
@@ -794,7 +805,8 @@ clean_bind(struct clean *c, const struct csv_row *h, const char *name, char *err
 	c->header = xcalloc(h->nfields, sizeof *c->header);
 	for (size_t i = 0; i < h->nfields; i++) {
 		c->header[i] = xstrdup(h->fields[i]);
-		rule_for(c, h->fields[i], h->lens[i])->field = (long)i;
+		if (!c->applying || in_state_header(c, h->fields[i]))
+			rule_for(c, h->fields[i], h->lens[i])->field = (long)i;
 	}
 	/* A column the input lacks: an error, unless it is derived or an absent target. */
 	for (size_t i = 0; i < c->ncols; i++) {

@@ -319,11 +319,25 @@ PY
 	[ "$stderr" = "csvclean: stdin:1: empty input: expected a header line" ]
 }
 
+@test "apply mode matches raw columns by name: any order, extra columns ignored with a warning" {
+	printf 'a,b,y\n1,x,0\n2,z,1\n' | csvclean --numeric a --role y=target --save-state "$T/s.mp" -o csv >/dev/null
+	run_split csvclean --state "$T/s.mp" -o csv <<<"$(printf 'extra,b,a,y\nq,z,5,1\nr,x,,0')"
+	assert_success
+	[ "$output" = "$(printf 'a,b,y\n5,z,1\n,x,0')" ]
+	[ "$stderr" = "csvclean: stdin:1: column 'extra' is not in the state's schema: ignored" ]
+	# the target alone may be missing; twelve extra columns: ten named, then their number
+	run_split csvclean --state "$T/s.mp" -o csv <<<"$(printf 'b,a,c1,c2,c3,c4,c5,c6,c7,c8,c9,c10,c11,c12\nx,3,1,2,3,4,5,6,7,8,9,10,11,12')"
+	assert_success
+	[ "$output" = "$(printf 'a,b,y\n3,x,')" ]
+	[ "$(wc -l <<<"$stderr")" -eq 11 ]
+	[ "$(tail -n 1 <<<"$stderr")" = "csvclean: stdin:1: and 2 more columns not in the state's schema: ignored" ]
+}
+
 @test "error: a state learned on another schema is rejected, and no output file is left" {
 	printf 'a,b\n1,2\n' | csvclean --save-state "$T/s.mp" -o csv >/dev/null
 	run_split csvclean --state "$T/s.mp" -o csv <<<"$(printf 'a,c\n1,2')"
 	assert_failure 1
-	[ "$stderr" = "csvclean: stdin:1: column 2 is 'c' where the state's schema has 'b': the state was learned on other data" ]
+	[ "$stderr" = "csvclean: stdin:1: the header lacks column 'b' of the state's schema" ]
 	printf 'not a state' >"$T/junk"
 	run_split csvclean --state "$T/junk" <<<"$(printf 'a,b\n1,2')"
 	assert_failure 1

@@ -277,7 +277,7 @@ with open("self.model", "wb") as f:
 	printf 'x,z\n1,2\n' >other.csv
 	run_split csvclean --state clean.state -o csv other.csv
 	assert_failure 1
-	assert_equal "$stderr" "csvclean: other.csv:1: column 1 is 'x' where the state's schema has 'a': the state was learned on other data"
+	assert_equal "$stderr" "csvclean: other.csv:1: the header lacks column 'a' of the state's schema"
 	encode -s a -S enc.state <n.st >/dev/null
 	from-csv other.csv >other.st
 	run_split encode --state enc.state other.st
