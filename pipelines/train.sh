@@ -33,7 +33,11 @@ temps=() # this process's temporary files and directories, removed when it exits
 cleanup() { [ ${#temps[@]} -eq 0 ] || rm -rf "${temps[@]}"; }
 trap cleanup EXIT
 log() {
-	printf '%s train: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*" | tee -a "$ARTIFACTS/run.log" >&2
+	local ts line
+	TZ=UTC0 printf -v ts '%(%Y-%m-%dT%H:%M:%SZ)T' -1
+	line="$ts train: $*"
+	printf '%s\n' "$line" >&2
+	printf '%s\n' "$line" >>"$ARTIFACTS/run.log"
 }
 fail() {
 	log "error: ${stage:+stage $stage: }$*; nothing registered or exported"
@@ -92,10 +96,12 @@ stage_params() {
 
 # write_if_changed FILE: standard input to FILE, only when it differs (keeps make's mtimes).
 write_if_changed() {
-	local tmp
-	tmp=$(mktemp "$1.XXXXXX")
-	cat >"$tmp"
-	if cmp -s "$tmp" "$1"; then rm -f "$tmp"; else mv -f "$tmp" "$1"; fi
+	local new old=""
+	new=$(cat)
+	[ ! -f "$1" ] || old=$(<"$1")
+	[ -f "$1" ] && [ "$new" = "$old" ] && return 0
+	printf '%s\n' "$new" >"$1.tmp.$$"
+	mv -f "$1.tmp.$$" "$1"
 }
 
 # params: check the data against data/checksums and record what each stage depends on.
