@@ -1,6 +1,5 @@
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -91,20 +90,6 @@ struct clean {
 	long target;
 	struct clean_counts counts;
 };
-
-static int error(char *err, size_t errsize, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
-
-static int
-error(char *err, size_t errsize, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errsize, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 struct clean *
 clean_new(void)
@@ -211,7 +196,7 @@ split_list(const char *s, char ***out, size_t *n, const char *flag, char *err, s
 			free_list(*out, *n);
 			*out = NULL;
 			*n = 0;
-			return error(err, errsize, "--%s %s: an empty name in the list", flag, s);
+			return errf(err, errsize, "--%s %s: an empty name in the list", flag, s);
 		}
 		*out = xreallocarray(*out, *n + 1, sizeof **out);
 		(*out)[(*n)++] = xstrndup(p, len);
@@ -230,18 +215,18 @@ parse_window(struct colrule *r, const char *s, const char *arg, char *err, size_
 	if (*s == '\0')
 		return 0;
 	if (dots == NULL)
-		return error(err, errsize, "--date %s: expected COLUMN or COLUMN=MIN..MAX", arg);
+		return errf(err, errsize, "--date %s: expected COLUMN or COLUMN=MIN..MAX", arg);
 	r->window = 1;
 	r->has_min = dots > s;
 	r->has_max = dots[2] != '\0';
 	if (r->has_min && date_parse(s, (size_t)(dots - s), &r->date_min) != 0)
-		return error(err, errsize, "--date %s: '%.*s' is not a date (YYYY-MM-DD)", arg,
-		             (int)(dots - s), s);
+		return errf(err, errsize, "--date %s: '%.*s' is not a date (YYYY-MM-DD)", arg,
+		            (int)(dots - s), s);
 	if (r->has_max && date_parse(dots + 2, strlen(dots + 2), &r->date_max) != 0)
-		return error(err, errsize, "--date %s: '%s' is not a date (YYYY-MM-DD)", arg,
-		             dots + 2);
+		return errf(err, errsize, "--date %s: '%s' is not a date (YYYY-MM-DD)", arg,
+		            dots + 2);
 	if (r->has_min && r->has_max && r->date_min > r->date_max)
-		return error(err, errsize, "--date %s: the window is empty (MIN after MAX)", arg);
+		return errf(err, errsize, "--date %s: the window is empty (MIN after MAX)", arg);
 	return 0;
 }
 
@@ -261,8 +246,8 @@ each_column(struct clean *c, const char *flag, const char *list,
 
 		rc = fn(r, ctx);
 		if (rc != 0)
-			error(err, errsize, "--%s: column '%s' %s", flag, r->name,
-			      (const char *)ctx);
+			fmtbuf(err, errsize, "--%s: column '%s' %s", flag, r->name,
+			       (const char *)ctx);
 	}
 	free_list(names, n);
 	return rc;
@@ -344,10 +329,10 @@ add_keep(struct clean *c, const char *arg, char *err, size_t errsize)
 	struct colrule *r;
 
 	if (eq == NULL || eq == arg)
-		return error(err, errsize, "--keep %s: expected COLUMN=VALUE[,VALUE...]", arg);
+		return errf(err, errsize, "--keep %s: expected COLUMN=VALUE[,VALUE...]", arg);
 	r = rule_for(c, arg, (size_t)(eq - arg));
 	if (r->keep)
-		return error(err, errsize, "--keep: column '%s' is given twice", r->name);
+		return errf(err, errsize, "--keep: column '%s' is given twice", r->name);
 	r->keep = 1;
 	if (eq[1] == '\0') { /* keep rows where the column is empty */
 		r->keep_values = xcalloc(1, sizeof *r->keep_values);
@@ -365,11 +350,11 @@ add_fill(struct clean *c, const char *arg, char *err, size_t errsize)
 	struct colrule *r;
 
 	if (eq == NULL || eq == arg || eq[1] == '\0')
-		return error(err, errsize, "--fill %s: expected COLUMN=VALUE", arg);
+		return errf(err, errsize, "--fill %s: expected COLUMN=VALUE", arg);
 	r = rule_for(c, arg, (size_t)(eq - arg));
 	if (r->impute != IMPUTE_NONE)
-		return error(err, errsize, "--fill: column '%s' already has an imputation rule",
-		             r->name);
+		return errf(err, errsize, "--fill: column '%s' already has an imputation rule",
+		            r->name);
 	r->impute = IMPUTE_FILL;
 	r->fill_text = xstrdup(eq + 1);
 	return 0;
@@ -385,7 +370,7 @@ add_clip(struct clean *c, const char *arg, char *err, size_t errsize)
 	int rc;
 
 	if (parse_f64(num, strlen(num), &a.k) != 0 || !(a.k > 0) || isinf(a.k))
-		return error(err, errsize, "--clip %s: expected [COLUMNS=]K with K > 0", arg);
+		return errf(err, errsize, "--clip %s: expected [COLUMNS=]K with K > 0", arg);
 	if (eq == NULL) {
 		c->clip_all = a.k;
 		return 0;
@@ -405,8 +390,8 @@ add_map(struct clean *c, const char *arg, char *err, size_t errsize)
 	size_t n;
 
 	if (eq == NULL || eq == arg || colon == NULL || colon == eq + 1 || colon[1] == '\0')
-		return error(err, errsize, "--map %s: expected NEW=SOURCE:FROM=TO[,FROM=TO...]",
-		             arg);
+		return errf(err, errsize, "--map %s: expected NEW=SOURCE:FROM=TO[,FROM=TO...]",
+		            arg);
 	if (split_list(colon + 1, &pairs, &n, "map", err, errsize) != 0)
 		return -1;
 	c->maps = xreallocarray(c->maps, c->nmaps + 1, sizeof *c->maps);
@@ -419,7 +404,7 @@ add_map(struct clean *c, const char *arg, char *err, size_t errsize)
 		char *to = strchr(pairs[i], '=');
 
 		if (to == NULL || to == pairs[i] || to[1] == '\0') {
-			error(err, errsize, "--map %s: '%s' is not FROM=TO", arg, pairs[i]);
+			fmtbuf(err, errsize, "--map %s: '%s' is not FROM=TO", arg, pairs[i]);
 			free_list(pairs, n);
 			return -1;
 		}
@@ -446,10 +431,10 @@ add_role(struct clean *c, const char *arg, char *err, size_t errsize)
 	enum col_role role;
 
 	if (eq == NULL || eq == arg || col_role_parse(eq + 1, &role) != 0)
-		return error(err, errsize,
-		             "--role %s: expected COLUMN=ROLE, ROLE one of feature, target, id, "
-		             "fold, passthrough",
-		             arg);
+		return errf(err, errsize,
+		            "--role %s: expected COLUMN=ROLE, ROLE one of feature, target, id, "
+		            "fold, passthrough",
+		            arg);
 	r = rule_for(c, arg, (size_t)(eq - arg));
 	r->role = role;
 	r->role_set = 1;
@@ -474,17 +459,24 @@ clean_is_rule(const char *flag)
 static int
 add_rule(struct clean *c, const char *flag, const char *arg, char *err, size_t errsize)
 {
+	if (strcmp(flag, "coerce") == 0) {
+		c->coerce = 1;
+		return 0;
+	}
+	/* every other rule takes a value */
+	if (arg == NULL)
+		return errf(err, errsize, "--%s: a value is needed", flag);
 	if (strcmp(flag, "date") == 0) {
 		const char *eq = strchr(arg, '=');
 		size_t len = eq ? (size_t)(eq - arg) : strlen(arg);
 		struct colrule *r;
 
 		if (len == 0)
-			return error(err, errsize, "--date %s: expected COLUMN[=MIN..MAX]", arg);
+			return errf(err, errsize, "--date %s: expected COLUMN[=MIN..MAX]", arg);
 		r = rule_for(c, arg, len);
 		if (r->kind_set && r->kind != KIND_DATE && r->kind != KIND_CATEGORICAL)
-			return error(err, errsize, "--date: column '%s' already has a kind",
-			             r->name);
+			return errf(err, errsize, "--date: column '%s' already has a kind",
+			            r->name);
 		r->kind = KIND_DATE;
 		r->kind_set = 1;
 		return parse_window(r, eq ? eq + 1 : "", arg, err, errsize);
@@ -501,10 +493,6 @@ add_rule(struct clean *c, const char *flag, const char *arg, char *err, size_t e
 	if (strcmp(flag, "numeric") == 0)
 		return each_column(c, flag, arg, set_numeric, "already has another kind", err,
 		                   errsize);
-	if (strcmp(flag, "coerce") == 0) {
-		c->coerce = 1;
-		return 0;
-	}
 	if (strcmp(flag, "clip") == 0)
 		return add_clip(c, arg, err, errsize);
 	if (strncmp(flag, "impute-", 7) == 0) {
@@ -515,7 +503,7 @@ add_rule(struct clean *c, const char *flag, const char *arg, char *err, size_t e
 		else if (strcmp(flag, "impute-median") == 0)
 			a.how = IMPUTE_MEDIAN;
 		else if (strcmp(flag, "impute-mode") != 0)
-			return error(err, errsize, "unknown rule --%s", flag);
+			return errf(err, errsize, "unknown rule --%s", flag);
 		return each_column(c, flag, arg, set_impute, &a, err, errsize);
 	}
 	if (strcmp(flag, "fill") == 0)
@@ -536,14 +524,14 @@ add_rule(struct clean *c, const char *flag, const char *arg, char *err, size_t e
 	}
 	if (strcmp(flag, "role") == 0)
 		return add_role(c, arg, err, errsize);
-	return error(err, errsize, "unknown rule --%s", flag);
+	return errf(err, errsize, "unknown rule --%s", flag);
 }
 
 int
 clean_add_rule(struct clean *c, const char *flag, const char *arg, char *err, size_t errsize)
 {
 	if (c->applying)
-		return error(err, errsize, "--%s: rules come from the state in apply mode", flag);
+		return errf(err, errsize, "--%s: rules come from the state in apply mode", flag);
 	if (add_rule(c, flag, arg, err, errsize) != 0)
 		return -1;
 	c->args = xreallocarray(c->args, c->nargs + 1, sizeof *c->args);
@@ -566,51 +554,51 @@ clean_check_rules(struct clean *c, char *err, size_t errsize)
 			r->clip_k = c->clip_all;
 		if (r->drop && (r->require || r->keep || (r->kind_set && r->kind != KIND_DATE) ||
 		                r->clip_k > 0 || r->impute || r->role_set))
-			return error(err, errsize,
-			             "column '%s' is dropped, yet a later rule names it", r->name);
+			return errf(err, errsize,
+			            "column '%s' is dropped, yet a later rule names it", r->name);
 		if (r->clip_k > 0 && !numeric)
-			return error(err, errsize, "--clip: column '%s' is not --numeric", r->name);
+			return errf(err, errsize, "--clip: column '%s' is not --numeric", r->name);
 		if ((r->impute == IMPUTE_MEAN || r->impute == IMPUTE_MEDIAN) && !numeric)
-			return error(err, errsize, "--impute-%s: column '%s' is not --numeric",
-			             impute_names[r->impute], r->name);
+			return errf(err, errsize, "--impute-%s: column '%s' is not --numeric",
+			            impute_names[r->impute], r->name);
 		if (r->impute == IMPUTE_MODE && numeric)
-			return error(err, errsize,
-			             "--impute-mode: column '%s' is numeric (use --impute-mean "
-			             "or --impute-median)",
-			             r->name);
+			return errf(err, errsize,
+			            "--impute-mode: column '%s' is numeric (use --impute-mean "
+			            "or --impute-median)",
+			            r->name);
 		if (r->impute == IMPUTE_FILL && numeric &&
 		    parse_f64(r->fill_text, strlen(r->fill_text), &r->fill) != 0)
-			return error(err, errsize,
-			             "--fill: '%s' is not a number for numeric column '%s'",
-			             r->fill_text, r->name);
+			return errf(err, errsize,
+			            "--fill: '%s' is not a number for numeric column '%s'",
+			            r->fill_text, r->name);
 		if (r->role_set && r->role == ROLE_TARGET) {
 			ntarget++;
 			if (r->impute)
-				return error(err, errsize,
-				             "column '%s' is the target: it is never imputed",
-				             r->name);
+				return errf(err, errsize,
+				            "column '%s' is the target: it is never imputed",
+				            r->name);
 		}
 	}
 	if (ntarget > 1)
-		return error(err, errsize, "--role: more than one target column");
+		return errf(err, errsize, "--role: more than one target column");
 	for (size_t k = 0; k < c->nmaps; k++) {
 		struct colrule *src = find_rule(c, c->maps[k].src);
 
 		if (src && src->drop)
-			return error(err, errsize, "--map: source column '%s' is dropped",
-			             src->name);
+			return errf(err, errsize, "--map: source column '%s' is dropped",
+			            src->name);
 		if (src && src->kind == KIND_NUMERIC)
-			return error(err, errsize, "--map: source column '%s' is numeric",
-			             src->name);
+			return errf(err, errsize, "--map: source column '%s' is numeric",
+			            src->name);
 		if (find_rule(c, c->maps[k].name) && !find_rule(c, c->maps[k].name)->role_set)
-			return error(
+			return errf(
 			        err, errsize,
 			        "--map: column '%s' exists or is named by a rule other than --role",
 			        c->maps[k].name);
 		for (size_t j = 0; j < k; j++)
 			if (strcmp(c->maps[j].name, c->maps[k].name) == 0)
-				return error(err, errsize, "--map: column '%s' is derived twice",
-				             c->maps[k].name);
+				return errf(err, errsize, "--map: column '%s' is derived twice",
+				            c->maps[k].name);
 	}
 	return 0;
 }
@@ -667,9 +655,9 @@ check_header(const struct clean *c, const struct csv_row *h, char *err, size_t e
 			i++;
 		if (i < h->nfields || (r && r->role_set && r->role == ROLE_TARGET))
 			continue;
-		return error(err, errsize,
-		             "%s:%llu: the header lacks column '%s' of the state's schema", c->name,
-		             (unsigned long long)h->line, c->state_header[j]);
+		return errf(err, errsize,
+		            "%s:%llu: the header lacks column '%s' of the state's schema", c->name,
+		            (unsigned long long)h->line, c->state_header[j]);
 	}
 	for (size_t i = 0; i < h->nfields; i++) {
 		if (in_state_header(c, h->fields[i]))
@@ -724,9 +712,9 @@ build_output(struct clean *c, char *err, size_t errsize)
 		if (j == nall || used[j]) {
 			free(all);
 			free(used);
-			return error(err, errsize, "--order: %s '%s'",
-			             j == nall ? "no such output column" : "column given twice",
-			             c->order[o]);
+			return errf(err, errsize, "--order: %s '%s'",
+			            j == nall ? "no such output column" : "column given twice",
+			            c->order[o]);
 		}
 		used[j] = 1;
 		c->out_parsed[nout++] = all[j];
@@ -794,11 +782,11 @@ clean_bind(struct clean *c, const struct csv_row *h, const char *name, char *err
 	}
 	strmap_free(&seen);
 	if (dup >= 0)
-		return error(err, errsize, "%s:%llu: duplicate column name '%s' (column %d)", name,
-		             (unsigned long long)h->line, h->fields[dup], dup + 1);
+		return errf(err, errsize, "%s:%llu: duplicate column name '%s' (column %d)", name,
+		            (unsigned long long)h->line, h->fields[dup], dup + 1);
 	if (dup < -1)
-		return error(err, errsize, "%s:%llu: column %d has an empty name", name,
-		             (unsigned long long)h->line, -1 - dup);
+		return errf(err, errsize, "%s:%llu: column %d has an empty name", name,
+		            (unsigned long long)h->line, -1 - dup);
 	if (c->applying && check_header(c, h, err, errsize) != 0)
 		return -1;
 	c->nheader = h->nfields;
@@ -816,9 +804,9 @@ clean_bind(struct clean *c, const struct csv_row *h, const char *name, char *err
 			continue;
 		if (c->applying && r->role_set && r->role == ROLE_TARGET)
 			continue;
-		return error(err, errsize,
-		             "%s:%llu: no such column '%s' in the header (named by %s)", name,
-		             (unsigned long long)h->line, r->name, named_by(r));
+		return errf(err, errsize,
+		            "%s:%llu: no such column '%s' in the header (named by %s)", name,
+		            (unsigned long long)h->line, r->name, named_by(r));
 	}
 	/* Parsed columns: the kept input columns, in the order of the training data's header. */
 	{
@@ -856,14 +844,14 @@ clean_bind(struct clean *c, const struct csv_row *h, const char *name, char *err
 		const struct colrule *r = find_rule(c, c->maps[k].name);
 
 		if (r && r->field >= 0)
-			return error(err, errsize,
-			             "%s:%llu: --map: column '%s' is in the input already", name,
-			             (unsigned long long)h->line, r->name);
+			return errf(err, errsize,
+			            "%s:%llu: --map: column '%s' is in the input already", name,
+			            (unsigned long long)h->line, r->name);
 		r = find_rule(c, c->maps[k].src);
 
 		if (r == NULL || r->parsed < 0)
-			return error(err, errsize, "%s:%llu: no such column '%s' (named by --map)",
-			             name, (unsigned long long)h->line, c->maps[k].src);
+			return errf(err, errsize, "%s:%llu: no such column '%s' (named by --map)",
+			            name, (unsigned long long)h->line, c->maps[k].src);
 		c->maps[k].src_parsed = r->parsed;
 	}
 	c->row_days = xcalloc(c->ncols, sizeof *c->row_days);
@@ -908,8 +896,8 @@ clean_row(struct clean *c, const struct csv_row *row, struct batch *parsed, char
 	c->counts.rows_in++;
 	if (row->nfields != c->nheader) {
 		c->counts.bad++;
-		return error(err, errsize, "%zu fields where the header has %zu", row->nfields,
-		             c->nheader);
+		return errf(err, errsize, "%zu fields where the header has %zu", row->nfields,
+		            c->nheader);
 	}
 	for (i = 0; i < c->ndate; i++) {
 		struct colrule *r = &c->cols[c->date_rules[i]];
@@ -926,8 +914,8 @@ clean_row(struct clean *c, const struct csv_row *row, struct batch *parsed, char
 		}
 		if (date_parse(s, len, &d) != 0) {
 			c->counts.bad++;
-			return error(err, errsize, "column '%s': '%s' is not a date (YYYY-MM-DD)",
-			             r->name, s);
+			return errf(err, errsize, "column '%s': '%s' is not a date (YYYY-MM-DD)",
+			            r->name, s);
 		}
 		if (r->window &&
 		    ((r->has_min && d < r->date_min) || (r->has_max && d > r->date_max)) &&
@@ -966,13 +954,13 @@ clean_row(struct clean *c, const struct csv_row *row, struct batch *parsed, char
 		if (len && (rc = parse_f64(s, len, &x)) != 0) {
 			if (rc == -2) {
 				c->counts.bad++;
-				return error(err, errsize,
-				             "column '%s': %s is out of the range of a double",
-				             r->name, s);
+				return errf(err, errsize,
+				            "column '%s': %s is out of the range of a double",
+				            r->name, s);
 			}
 			if (!c->coerce) {
 				c->counts.bad++;
-				return error(
+				return errf(
 				        err, errsize,
 				        "column '%s': '%s' is not a number (--coerce reads it as "
 				        "missing)",
@@ -1338,11 +1326,11 @@ clean_save_state(const struct clean *c, const char *path, char *err, size_t errs
 	msgpack_packer pk;
 
 	if (atomic_open(&af, path) != 0)
-		return error(err, errsize, "%s: %s", path, strerror(errno));
+		return errf(err, errsize, "%s: %s", path, strerror(errno));
 	msgpack_packer_init(&pk, af.fp, msgpack_fbuffer_write);
 	pack_state(c, &pk);
 	if (atomic_commit(&af) != 0)
-		return error(err, errsize, "%s: %s", path, strerror(errno));
+		return errf(err, errsize, "%s: %s", path, strerror(errno));
 	return 0;
 }
 
@@ -1389,8 +1377,8 @@ load_column(struct clean *c, const msgpack_object *col, const char *path, char *
 	int rc = -1;
 
 	if (r == NULL) {
-		error(err, errsize, "%s: corrupt state: a column %s%s%s that no rule names", path,
-		      name ? "'" : "without a name", name ? name : "", name ? "'" : "");
+		fmtbuf(err, errsize, "%s: corrupt state: a column %s%s%s that no rule names", path,
+		       name ? "'" : "without a name", name ? name : "", name ? "'" : "");
 		free(name);
 		return -1;
 	}
@@ -1420,7 +1408,7 @@ load_column(struct clean *c, const msgpack_object *col, const char *path, char *
 	free(name);
 	return rc;
 corrupt:
-	error(err, errsize, "%s: corrupt state: column '%s' lacks its learned values", path, name);
+	fmtbuf(err, errsize, "%s: corrupt state: column '%s' lacks its learned values", path, name);
 	free(name);
 	return -1;
 }
@@ -1432,13 +1420,13 @@ load_rules(struct clean *c, const msgpack_object *root, const char *path, char *
 	const msgpack_object *header = map_get(root, "header", MSGPACK_OBJECT_ARRAY);
 
 	if (rules == NULL || header == NULL)
-		return error(err, errsize, "%s: corrupt state: no rules or header", path);
+		return errf(err, errsize, "%s: corrupt state: no rules or header", path);
 	c->state_header = xcalloc(header->via.array.size, sizeof *c->state_header);
 	for (uint32_t i = 0; i < header->via.array.size; i++) {
 		c->state_header[i] = str_dup(&header->via.array.ptr[i]);
 		if (c->state_header[i] == NULL)
-			return error(err, errsize, "%s: corrupt state: header name %u is not text",
-			             path, i + 1);
+			return errf(err, errsize, "%s: corrupt state: header name %u is not text",
+			            path, i + 1);
 		c->nstate_header++;
 	}
 	for (uint32_t i = 0; i < rules->via.array.size; i++) {
@@ -1447,17 +1435,17 @@ load_rules(struct clean *c, const msgpack_object *root, const char *path, char *
 		int rc;
 
 		if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size != 2)
-			return error(err, errsize, "%s: corrupt state: rule %u", path, i + 1);
+			return errf(err, errsize, "%s: corrupt state: rule %u", path, i + 1);
 		flag = str_dup(&o->via.array.ptr[0]);
 		arg = str_dup(&o->via.array.ptr[1]);
 		rc = flag && clean_is_rule(flag) && (arg || strcmp(flag, "coerce") == 0)
 		             ? clean_add_rule(c, flag, arg, msg, sizeof msg)
-		             : error(msg, sizeof msg, "not a rule");
+		             : errf(msg, sizeof msg, "not a rule");
 		free(flag);
 		free(arg);
 		if (rc != 0)
-			return error(err, errsize, "%s: corrupt state: rule %u: %s", path, i + 1,
-			             msg);
+			return errf(err, errsize, "%s: corrupt state: rule %u: %s", path, i + 1,
+			            msg);
 	}
 	return clean_check_rules(c, err, errsize);
 }
@@ -1473,27 +1461,27 @@ clean_load_state(struct clean *c, const char *path, char *err, size_t errsize)
 	int rc = -1;
 
 	if (c->nargs)
-		return error(err, errsize, "--state: rules come from the state, not from flags");
+		return errf(err, errsize, "--state: rules come from the state, not from flags");
 	if ((f = fopen(path, "rb")) == NULL)
-		return error(err, errsize, "%s: %s", path, strerror(errno));
+		return errf(err, errsize, "%s: %s", path, strerror(errno));
 	buf = xmalloc(MAX_STATE_BYTES);
 	len = fread(buf, 1, MAX_STATE_BYTES, f);
 	if (ferror(f) || len == MAX_STATE_BYTES) {
 		fclose(f);
 		free(buf);
-		return error(err, errsize, "%s: %s", path,
-		             len == MAX_STATE_BYTES ? "larger than a state can be"
-		                                    : strerror(errno));
+		return errf(err, errsize, "%s: %s", path,
+		            len == MAX_STATE_BYTES ? "larger than a state can be"
+		                                   : strerror(errno));
 	}
 	fclose(f);
 	msgpack_unpacked_init(&u);
 	/* declared sizes checked first: msgpack-c would allocate them unchecked */
 	if (mp_check_extent(buf, len, "state", msg, sizeof msg) < 0) {
-		error(err, errsize, "%s: not a csvclean state (%s)", path, msg);
+		fmtbuf(err, errsize, "%s: not a csvclean state (%s)", path, msg);
 		goto out;
 	}
 	if (msgpack_unpack_next(&u, buf, len, &off) != MSGPACK_UNPACK_SUCCESS || off != len) {
-		error(err, errsize, "%s: not a csvclean state (not one msgpack object)", path);
+		fmtbuf(err, errsize, "%s: not a csvclean state (not one msgpack object)", path);
 		goto out;
 	}
 	root = &u.data;
@@ -1501,13 +1489,13 @@ clean_load_state(struct clean *c, const char *path, char *err, size_t errsize)
 	ver = map_get(root, "version", MSGPACK_OBJECT_POSITIVE_INTEGER);
 	if (fmt == NULL || fmt->via.str.size != strlen(CLEAN_STATE_FORMAT) ||
 	    memcmp(fmt->via.str.ptr, CLEAN_STATE_FORMAT, fmt->via.str.size) != 0) {
-		error(err, errsize, "%s: not a csvclean state (format is not %s)", path,
-		      CLEAN_STATE_FORMAT);
+		fmtbuf(err, errsize, "%s: not a csvclean state (format is not %s)", path,
+		       CLEAN_STATE_FORMAT);
 		goto out;
 	}
 	if (ver == NULL || ver->via.u64 != CLEAN_STATE_VERSION) {
-		error(err, errsize, "%s: state version %llu; this csvclean reads version %d", path,
-		      ver ? (unsigned long long)ver->via.u64 : 0ULL, CLEAN_STATE_VERSION);
+		fmtbuf(err, errsize, "%s: state version %llu; this csvclean reads version %d", path,
+		       ver ? (unsigned long long)ver->via.u64 : 0ULL, CLEAN_STATE_VERSION);
 		goto out;
 	}
 	if (load_rules(c, root, path, err, errsize) != 0)
@@ -1515,13 +1503,13 @@ clean_load_state(struct clean *c, const char *path, char *err, size_t errsize)
 	fingerprint(c->state_header, c->nstate_header, fp);
 	fpo = map_get(root, "fingerprint", MSGPACK_OBJECT_STR);
 	if (fpo == NULL || fpo->via.str.size != 16 || memcmp(fpo->via.str.ptr, fp, 16) != 0) {
-		error(err, errsize, "%s: corrupt state: the fingerprint does not match its header",
-		      path);
+		fmtbuf(err, errsize, "%s: corrupt state: the fingerprint does not match its header",
+		       path);
 		goto out;
 	}
 	cols = map_get(root, "columns", MSGPACK_OBJECT_ARRAY);
 	if (cols == NULL) {
-		error(err, errsize, "%s: corrupt state: no columns", path);
+		fmtbuf(err, errsize, "%s: corrupt state: no columns", path);
 		goto out;
 	}
 	for (uint32_t i = 0; i < cols->via.array.size; i++)
@@ -1645,10 +1633,10 @@ write_report(const struct clean *c, const char *dir, const char *file,
 
 	snprintf(path, sizeof path, "%s/%s", dir, file);
 	if (atomic_open(&af, path) != 0)
-		return error(err, errsize, "%s: %s", path, strerror(errno));
+		return errf(err, errsize, "%s: %s", path, strerror(errno));
 	fn(c, af.fp);
 	if (atomic_commit(&af) != 0)
-		return error(err, errsize, "%s: %s", path, strerror(errno));
+		return errf(err, errsize, "%s: %s", path, strerror(errno));
 	return 0;
 }
 
@@ -1656,7 +1644,7 @@ int
 clean_write_reports(const struct clean *c, const char *dir, char *err, size_t errsize)
 {
 	if (mkdir(dir, 0755) != 0 && errno != EEXIST)
-		return error(err, errsize, "%s: %s", dir, strerror(errno));
+		return errf(err, errsize, "%s: %s", dir, strerror(errno));
 	if (write_report(c, dir, "date_limits.json", report_dates, err, errsize) != 0 ||
 	    write_report(c, dir, "outlier_summary.csv", report_outliers, err, errsize) != 0 ||
 	    write_report(c, dir, "cat_missing_impute.csv", report_modes, err, errsize) != 0 ||

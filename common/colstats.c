@@ -1,3 +1,4 @@
+#include <assert.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -256,6 +257,7 @@ tally_mode(const struct tally *t, const char **s, size_t *len)
 		    (e->count == best->count && value_less(t, e, best, numeric)))
 			best = e;
 	}
+	assert(best != NULL); /* t->len > 0: some slot holds a value */
 	*s = t->bytes + best->off;
 	*len = best->len;
 	return best->count;

@@ -1,6 +1,5 @@
 /* dataset.c: a training stream read into a dense matrix and 0/1 labels. */
 #include <math.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,20 +8,6 @@
 #include "sha256.h"
 #include "stream.h"
 #include "util.h"
-
-static int derr(char *err, size_t errsize, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
-
-static int
-derr(char *err, size_t errsize, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errsize, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 /* Which stream columns are features and which is the target: 0, or -1 with a message. */
 static int
@@ -37,17 +22,17 @@ find_columns(const struct schema *s, const char *name, size_t *fcols, size_t *nf
 
 		if (c->role == ROLE_FEATURE) {
 			if (c->type != COL_F64)
-				return derr(err, errsize,
+				return errf(err, errsize,
 				            "%s: feature column \"%s\" is text; encode it first",
 				            name, c->name);
 			fcols[(*nf)++] = j;
 		} else if (c->role == ROLE_TARGET) {
 			if (target >= 0)
-				return derr(err, errsize,
+				return errf(err, errsize,
 				            "%s: more than one target column (\"%s\", \"%s\")",
 				            name, s->cols[target].name, c->name);
 			if (c->type != COL_F64)
-				return derr(
+				return errf(
 				        err, errsize,
 				        "%s: target column \"%s\" is text; expected 0/1 numbers",
 				        name, c->name);
@@ -55,9 +40,9 @@ find_columns(const struct schema *s, const char *name, size_t *fcols, size_t *nf
 		}
 	}
 	if (target < 0)
-		return derr(err, errsize, "%s: no target column (a column with role target)", name);
+		return errf(err, errsize, "%s: no target column (a column with role target)", name);
 	if (*nf == 0)
-		return derr(err, errsize, "%s: no feature columns (columns with role feature)",
+		return errf(err, errsize, "%s: no feature columns (columns with role feature)",
 		            name);
 	*tcol = (size_t)target;
 	return 0;
@@ -90,7 +75,7 @@ add_batch(struct dataset *d, const struct batch *b, const size_t *fcols, size_t 
 		double t = b->cols[tcol].f64[i];
 
 		if (t != 0 && t != 1)
-			return derr(err, errsize,
+			return errf(err, errsize,
 			            "%s: row %zu, column \"%s\": target %s; expected 0 or 1", name,
 			            row + 1, d->target, isnan(t) ? "missing" : "not 0 or 1");
 		d->y[row] = t;
@@ -101,7 +86,7 @@ add_batch(struct dataset *d, const struct batch *b, const size_t *fcols, size_t 
 
 		for (size_t i = 0; i < b->nrows; i++)
 			if (!isfinite(src[i]))
-				return derr(err, errsize, "%s: row %zu, column \"%s\": feature %s",
+				return errf(err, errsize, "%s: row %zu, column \"%s\": feature %s",
 				            name, d->nrows + i + 1, d->features[j],
 				            isnan(src[i]) ? "missing or NaN" : "infinite");
 		if (d->layout == DATASET_ROWS) {
@@ -166,7 +151,7 @@ dataset_read(FILE *fp, const char *name, enum dataset_layout layout, struct data
 	batch_init(&b, s);
 	while (rc == 0 && (got = stream_read_batch(r, &b)) != 0) {
 		if (got < 0)
-			rc = derr(err, errsize, "%s", stream_reader_error(r));
+			rc = errf(err, errsize, "%s", stream_reader_error(r));
 		else
 			rc = add_batch(d, &b, fcols, tcol, &cap, name, err, errsize);
 	}
@@ -174,9 +159,9 @@ dataset_read(FILE *fp, const char *name, enum dataset_layout layout, struct data
 	stream_reader_close(r);
 	free(fcols);
 	if (rc == 0 && d->nrows == 0)
-		rc = derr(err, errsize, "%s: no rows", name);
+		rc = errf(err, errsize, "%s: no rows", name);
 	else if (rc == 0 && (d->npositive == 0 || d->npositive == d->nrows))
-		rc = derr(err, errsize, "%s: target \"%s\" has a single class (every row is %d)",
+		rc = errf(err, errsize, "%s: target \"%s\" has a single class (every row is %d)",
 		          name, d->target, d->npositive ? 1 : 0);
 	if (layout == DATASET_COLUMNS && d->x)
 		join_columns(d);

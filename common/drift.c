@@ -1,6 +1,5 @@
 /* drift.c: reference profiles, PSI and two-sample KS (drift.h). */
 #include <math.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,17 +14,6 @@
 #define DRIFT_GUIDE_STEP  64                /* points per entry of the search guide */
 #define DRIFT_MAX_BUCKETS 16384             /* value buckets of the point search */
 #define DRIFT_FEW_CATS    8                 /* categories compared directly, not hashed */
-
-static int
-fail(char *err, size_t errsize, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errsize, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 static void
 col_init(struct drift_col *c, const char *name, enum col_type type, enum col_role role)
@@ -559,7 +547,7 @@ load_col(struct drift_col *c, const msgpack_object *m, char *err, size_t errsize
 
 	if (name == NULL || type == NULL || role == NULL || col_role_parse(role, &rl) != 0 ||
 	    (strcmp(type, "f64") != 0 && strcmp(type, "str") != 0))
-		rc = fail(err, errsize, "a column without a valid name, type or role");
+		rc = errf(err, errsize, "a column without a valid name, type or role");
 	else
 		col_init(c, name, strcmp(type, "f64") == 0 ? COL_F64 : COL_STR, rl);
 	free(name);
@@ -569,7 +557,7 @@ load_col(struct drift_col *c, const msgpack_object *m, char *err, size_t errsize
 		return rc;
 	if (get_u64(m, "n", &c->n) != 0 || get_u64(m, "missing", &c->missing) != 0 ||
 	    get_u64(m, "profiled", &profiled) != 0 || c->missing > c->n)
-		return fail(err, errsize, "column '%s': bad counts", c->name);
+		return errf(err, errsize, "column '%s': bad counts", c->name);
 	c->profiled = c->profiled && profiled;
 	if (c->type == COL_F64) {
 		uint64_t exact;
@@ -578,7 +566,7 @@ load_col(struct drift_col *c, const msgpack_object *m, char *err, size_t errsize
 		c->nedges = bin_len(m, "edges");
 		if (c->npoints > DRIFT_MAX_POINTS || c->nedges > DRIFT_MAX_POINTS ||
 		    get_u64(m, "exact", &exact) != 0)
-			return fail(err, errsize, "column '%s': bad points or edges", c->name);
+			return errf(err, errsize, "column '%s': bad points or edges", c->name);
 		c->exact = exact != 0;
 		c->points = xcalloc(c->npoints + 1, sizeof *c->points);
 		c->le = xcalloc(c->npoints + 1, sizeof *c->le);
@@ -588,7 +576,7 @@ load_col(struct drift_col *c, const msgpack_object *m, char *err, size_t errsize
 		    mp_bin_f64(mp_map_get(m, "edges"), c->edges, c->nedges) != 0 ||
 		    get_u64s(m, "le", c->le, c->npoints) != 0 ||
 		    get_u64s(m, "lt", c->lt, c->npoints) != 0 || valid_f64(c) != 0)
-			return fail(err, errsize,
+			return errf(err, errsize,
 			            "column '%s': inconsistent points, counts or edges", c->name);
 	} else {
 		const msgpack_object *cats = mp_map_get(m, "categories");
@@ -596,15 +584,15 @@ load_col(struct drift_col *c, const msgpack_object *m, char *err, size_t errsize
 
 		if (cats == NULL || cats->type != MSGPACK_OBJECT_ARRAY ||
 		    cats->via.array.size > DRIFT_MAX_POINTS)
-			return fail(err, errsize, "column '%s': bad categories", c->name);
+			return errf(err, errsize, "column '%s': bad categories", c->name);
 		if (load_cats(c, cats) != 0)
-			return fail(err, errsize, "column '%s': bad or repeated category", c->name);
+			return errf(err, errsize, "column '%s': bad or repeated category", c->name);
 		if (get_u64s(m, "counts", c->cat_n, c->ncats) != 0)
-			return fail(err, errsize, "column '%s': bad category counts", c->name);
+			return errf(err, errsize, "column '%s': bad category counts", c->name);
 		for (size_t i = 0; i < c->ncats; i++)
 			sum += c->cat_n[i];
 		if (c->profiled && sum != c->n - c->missing)
-			return fail(err, errsize, "column '%s': category counts do not add up",
+			return errf(err, errsize, "column '%s': category counts do not add up",
 			            c->name);
 	}
 	return 0;
@@ -617,15 +605,15 @@ load_object(struct drift_ref *r, const msgpack_object *m, char *err, size_t errs
 	uint64_t version, bins, maxpoints;
 
 	if (!mp_is_str(mp_map_get(m, "format"), DRIFT_FORMAT))
-		return fail(err, errsize, "not a drift reference (format is not %s)", DRIFT_FORMAT);
+		return errf(err, errsize, "not a drift reference (format is not %s)", DRIFT_FORMAT);
 	if (get_u64(m, "version", &version) != 0 || version != DRIFT_VERSION)
-		return fail(err, errsize, "reference version is not %d", DRIFT_VERSION);
+		return errf(err, errsize, "reference version is not %d", DRIFT_VERSION);
 	r->source = get_str(m, "source");
 	if (get_u64(m, "rows", &r->rows) != 0 || get_u64(m, "bins", &bins) != 0 ||
 	    get_u64(m, "max_points", &maxpoints) != 0 || r->source == NULL || cols == NULL ||
 	    cols->type != MSGPACK_OBJECT_ARRAY || cols->via.array.size > STREAM_MAX_COLUMNS ||
 	    score == NULL)
-		return fail(err, errsize, "reference without rows, bins, max_points or columns");
+		return errf(err, errsize, "reference without rows, bins, max_points or columns");
 	r->nbins = bins;
 	r->maxpoints = maxpoints;
 	r->cols = xcalloc(cols->via.array.size + 1, sizeof *r->cols);
@@ -643,7 +631,7 @@ load_object(struct drift_ref *r, const msgpack_object *m, char *err, size_t errs
 		if (load_col(&r->score, score, err, errsize) != 0)
 			return -1;
 		if (r->score.type != COL_F64)
-			return fail(err, errsize, "score is not numeric");
+			return errf(err, errsize, "score is not numeric");
 	}
 	return 0;
 }
@@ -659,10 +647,10 @@ drift_load(struct drift_ref *r, FILE *fp, char *err, size_t errsize)
 	memset(r, 0, sizeof *r);
 	switch (mp_read_file(fp, DRIFT_MAX_SIZE, &buf, &len)) {
 	case -1:
-		rc = fail(err, errsize, "read error");
+		rc = errf(err, errsize, "read error");
 		break;
 	case -2:
-		rc = fail(err, errsize, "reference is over %zu bytes", DRIFT_MAX_SIZE);
+		rc = errf(err, errsize, "reference is over %zu bytes", DRIFT_MAX_SIZE);
 		break;
 	}
 	msgpack_unpacked_init(&obj);
@@ -671,12 +659,12 @@ drift_load(struct drift_ref *r, FILE *fp, char *err, size_t errsize)
 
 		/* declared sizes checked first: msgpack-c would allocate them unchecked */
 		if (mp_check_extent(buf, len, "reference", msg, sizeof msg) < 0)
-			rc = fail(err, errsize, "not a drift reference (%s)", msg);
+			rc = errf(err, errsize, "not a drift reference (%s)", msg);
 		else if (msgpack_unpack_next(&obj, buf, len, &off) != MSGPACK_UNPACK_SUCCESS)
-			rc = fail(err, errsize,
+			rc = errf(err, errsize,
 			          "not a drift reference (malformed or truncated msgpack)");
 		else if (off != len)
-			rc = fail(err, errsize, "data after the reference");
+			rc = errf(err, errsize, "data after the reference");
 		else
 			rc = load_object(r, &obj.data, err, errsize);
 	}

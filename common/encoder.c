@@ -1,6 +1,5 @@
 #include <float.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,20 +19,6 @@ static const char *const use_names[] = {"feature", "minmax", "standard", "onehot
 /* The encode(1) flag that gives each use, for messages. */
 static const char *const use_flags[] = {"its type", "--scale", "--standardize", "--onehot",
                                         "--target", "--id",    "its role",      "--drop"};
-
-static int fail(char *err, size_t errsize, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
-
-static int
-fail(char *err, size_t errsize, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errsize, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 /* Byte order, a shorter prefix first: the order of Python's (and pandas') sort of strings. */
 static int
@@ -168,11 +153,11 @@ name_features(struct encoder *e, char *err, size_t errsize)
 	for (size_t k = 0; k < e->nfeatures && rc == 0; k++)
 		if (strmap_put(&seen, e->features[k], strlen(e->features[k]), e->ncols + k) !=
 		    e->ncols + k)
-			rc = fail(err, errsize, "the output would have two columns named '%s'",
+			rc = errf(err, errsize, "the output would have two columns named '%s'",
 			          e->features[k]);
 	strmap_free(&seen);
 	if (rc == 0 && 2 + e->ncols + e->nfeatures > STREAM_MAX_COLUMNS)
-		rc = fail(err, errsize, "%zu features are over the stream's limit of %d columns",
+		rc = errf(err, errsize, "%zu features are over the stream's limit of %d columns",
 		          e->nfeatures, STREAM_MAX_COLUMNS);
 	return rc;
 }
@@ -190,13 +175,13 @@ assign_list(struct encoder *e, const struct schema *s, const char *list, enum en
 		long j = schema_find(s, name);
 
 		if (j < 0) {
-			fail(err, errsize, "%s: no column '%s' in the stream", flag, name);
+			fmtbuf(err, errsize, "%s: no column '%s' in the stream", flag, name);
 			free(name);
 			return -1;
 		}
 		free(name);
 		if (assigned[j])
-			return fail(err, errsize, "column '%s' is named by %s and by %s",
+			return errf(err, errsize, "column '%s' is named by %s and by %s",
 			            s->cols[j].name, use_flags[e->cols[j].use], flag);
 		e->cols[j].use = use;
 		assigned[j] = 1;
@@ -219,7 +204,7 @@ assign_uses(struct encoder *e, const struct enc_spec *spec, const struct schema 
 		if (s->cols[j].role == ROLE_TARGET)
 			target = s->cols[j].name;
 	if (target && strchr(target, ','))
-		rc = fail(err, errsize, "--target: one column, not a list ('%s')", target);
+		rc = errf(err, errsize, "--target: one column, not a list ('%s')", target);
 	if (rc == 0)
 		rc = assign_list(e, s, target, ENC_TARGET, assigned, err, errsize);
 	if (rc == 0)
@@ -237,7 +222,7 @@ assign_uses(struct encoder *e, const struct enc_spec *spec, const struct schema 
 
 		if (assigned[j]) {
 			if (e->cols[j].use == ENC_ONEHOT && col->type != COL_STR)
-				rc = fail(
+				rc = errf(
 				        err, errsize,
 				        "--onehot: column '%s' is numeric; one-hot encoding needs "
 				        "a text column",
@@ -249,14 +234,14 @@ assign_uses(struct encoder *e, const struct enc_spec *spec, const struct schema 
 		else if (col->role == ROLE_FOLD)
 			e->cols[j].use = ENC_FOLD;
 		else if (col->role == ROLE_TARGET)
-			rc = fail(err, errsize,
+			rc = errf(err, errsize,
 			          "column '%s' has the role target but --target names '%s'; "
 			          "drop it with --drop",
 			          col->name, target);
 		else if (col->type == COL_F64)
 			e->cols[j].use = ENC_FEATURE;
 		else
-			rc = fail(err, errsize,
+			rc = errf(err, errsize,
 			          "text column '%s' has no encoding: name it in --onehot, --id "
 			          "or --drop (or --scale if it holds numbers)",
 			          col->name);
@@ -280,14 +265,14 @@ learn_scale(struct enc_column *c, const struct batch *b, size_t j, uint64_t firs
 			size_t len;
 			const char *s = batch_str(b, i, j, &len);
 
-			return fail(err, errsize, "row %llu: column '%s': '%.*s' is not a number",
+			return errf(err, errsize, "row %llu: column '%s': '%.*s' is not a number",
 			            (unsigned long long)(first_row + i), c->name,
 			            (int)(len > 64 ? 64 : len), s);
 		}
 		if (isnan(x))
 			continue;
 		if (!isfinite(x))
-			return fail(err, errsize, "row %llu: column '%s': %g cannot be scaled",
+			return errf(err, errsize, "row %llu: column '%s': %g cannot be scaled",
 			            (unsigned long long)(first_row + i), c->name, x);
 		if (c->count == 0 || x < c->lo)
 			c->lo = x;
@@ -308,7 +293,7 @@ static int
 finish_scale(struct enc_column *c, char *err, size_t errsize)
 {
 	if (c->count == 0)
-		return fail(err, errsize, "column '%s' has no values to learn its scaling from",
+		return errf(err, errsize, "column '%s' has no values to learn its scaling from",
 		            c->name);
 	if (c->use == ENC_STANDARD) {
 		/* mean = Σx / n, sd = sqrt(Σ (x − mean)² / n) */
@@ -372,12 +357,12 @@ learn_target(struct enc_column *c, const struct batch *b, size_t j, uint64_t fir
 		const char *s = label_text(b, i, j, &len, num, sizeof num);
 
 		if (len == 0)
-			return fail(err, errsize, "row %llu: the target '%s' is missing",
+			return errf(err, errsize, "row %llu: the target '%s' is missing",
 			            (unsigned long long)(first_row + i), c->name);
 		if (cat_index(c, s, len) >= 0)
 			continue;
 		if (c->ncats == 2)
-			return fail(
+			return errf(
 			        err, errsize,
 			        "row %llu: the target '%s' has a third value '%.*s' (after '%s' "
 			        "and '%s'); it must have two",
@@ -406,7 +391,7 @@ finish_target(struct enc_column *c, const char *positive, char *err, size_t errs
 	int numeric;
 
 	if (c->ncats < 2)
-		return fail(err, errsize, "the target '%s' has %s; it must have two values",
+		return errf(err, errsize, "the target '%s' has %s; it must have two values",
 		            c->name, c->ncats ? "a single value" : "no rows");
 	if (c->type == COL_F64 ? strtod(c->cats[0], NULL) > strtod(c->cats[1], NULL)
 	                       : cats_cmp(&c->cats[0], &c->cats[1]) > 0)
@@ -418,7 +403,7 @@ finish_target(struct enc_column *c, const char *positive, char *err, size_t errs
 		if (numeric ? p == l0 : strcmp(positive, c->cats[0]) == 0)
 			swap_labels(c);
 		else if (!(numeric ? p == l1 : strcmp(positive, c->cats[1]) == 0))
-			return fail(
+			return errf(
 			        err, errsize,
 			        "--positive: '%s' is not a value of the target '%s' ('%s', '%s')",
 			        positive, c->name, c->cats[0], c->cats[1]);
@@ -489,7 +474,7 @@ encoder_learn_finish(struct encoder *e, const struct enc_spec *spec, char *err, 
 		}
 	}
 	if (rc == 0 && spec->positive && !any_target)
-		rc = fail(err, errsize, "--positive needs a target column (--target)");
+		rc = errf(err, errsize, "--positive needs a target column (--target)");
 	if (rc == 0)
 		rc = name_features(e, err, errsize);
 	if (rc != 0)
@@ -527,7 +512,7 @@ encoder_bind(struct encoder *e, const struct schema *in, struct schema *out, cha
 		strmap_put(&known, e->cols[j].name, strlen(e->cols[j].name), j);
 	for (size_t j = 0; j < in->ncols && rc == 0; j++)
 		if (strmap_get(&known, in->cols[j].name, strlen(in->cols[j].name)) < 0)
-			rc = fail(err, errsize,
+			rc = errf(err, errsize,
 			          "column '%s' is not in the state's schema (the state was learned "
 			          "on other columns)",
 			          in->cols[j].name);
@@ -539,10 +524,10 @@ encoder_bind(struct encoder *e, const struct schema *in, struct schema *out, cha
 		c->out = -1;
 		c->unseen = 0;
 		if (c->in < 0 && c->use != ENC_TARGET && c->use != ENC_DROP)
-			rc = fail(err, errsize,
+			rc = errf(err, errsize,
 			          "the stream lacks column '%s', which the state uses", c->name);
 		else if (c->in >= 0 && in->cols[c->in].type != c->type)
-			rc = fail(err, errsize,
+			rc = errf(err, errsize,
 			          "column '%s' is %s in the stream but was %s in training", c->name,
 			          col_type_name(in->cols[c->in].type), col_type_name(c->type));
 	}
@@ -609,7 +594,7 @@ apply_target(const struct enc_column *c, const struct batch *in, struct batch *o
 
 			y[i] = isnan(x) ? NAN : x == c->hi ? 1 : x == c->lo ? 0 : -1;
 			if (y[i] == -1)
-				return fail(
+				return errf(
 				        err, errsize,
 				        "row %llu: the target '%s' is %g, neither '%s' nor '%s'",
 				        (unsigned long long)(first_row + i), c->name, x, c->cats[0],
@@ -629,7 +614,7 @@ apply_target(const struct enc_column *c, const struct batch *in, struct batch *o
 			y[i] = 1;
 			break;
 		default:
-			return fail(err, errsize,
+			return errf(err, errsize,
 			            "row %llu: the target '%s' is '%.*s', neither '%s' nor '%s'",
 			            (unsigned long long)(first_row + i), c->name,
 			            (int)(len > 64 ? 64 : len), s, c->cats[0], c->cats[1]);
@@ -654,7 +639,7 @@ apply_scale(const struct enc_column *c, const struct batch *in, struct batch *ou
 				size_t len;
 				const char *s = batch_str(in, i, j, &len);
 
-				return fail(err, errsize,
+				return errf(err, errsize,
 				            "row %llu: column '%s': '%.*s' is not a number",
 				            (unsigned long long)(first_row + i), c->name,
 				            (int)(len > 64 ? 64 : len), s);
@@ -700,7 +685,7 @@ apply_onehot(struct enc_column *c, const struct batch *in, struct batch *out, in
 			out->cols[c->out + k - 1].f64[i] = 1;
 		} else if (k < 0) {
 			if (strict)
-				return fail(
+				return errf(
 				        err, errsize,
 				        "row %llu: column '%s': category '%.*s' was not seen in "
 				        "training (--strict)",
@@ -879,13 +864,13 @@ load_column(struct enc_column *c, const msgpack_object *o, char *err, size_t err
 		if (strcmp(use, use_names[u]) == 0)
 			break;
 	if (!c->name || !*c->name || !type || !use || u == sizeof use_names / sizeof use_names[0])
-		rc = fail(err, errsize, "a column lacks a valid name, type or use");
+		rc = errf(err, errsize, "a column lacks a valid name, type or use");
 	else if (strcmp(type, "f64") == 0)
 		c->type = COL_F64;
 	else if (strcmp(type, "str") == 0)
 		c->type = COL_STR;
 	else
-		rc = fail(err, errsize, "column '%s' has an unknown type", c->name);
+		rc = errf(err, errsize, "column '%s' has an unknown type", c->name);
 	free(type);
 	free(use);
 	if (rc != 0)
@@ -897,18 +882,18 @@ load_column(struct enc_column *c, const msgpack_object *o, char *err, size_t err
 		if (get_f64(map_get(o, minmax ? "min" : "mean"), &c->lo) != 0 ||
 		    get_f64(map_get(o, minmax ? "max" : "sd"), &c->hi) != 0 ||
 		    (minmax ? c->lo > c->hi : c->hi < 0))
-			return fail(err, errsize, "column '%s' lacks valid scaling values",
+			return errf(err, errsize, "column '%s' lacks valid scaling values",
 			            c->name);
 	}
 	if (c->use != ENC_ONEHOT && c->use != ENC_TARGET)
 		return 0;
 	if (c->use == ENC_ONEHOT && c->type != COL_STR) /* as learning requires */
-		return fail(err, errsize, "column '%s' is one-hot encoded but not text", c->name);
+		return errf(err, errsize, "column '%s' is one-hot encoded but not text", c->name);
 	list = map_get(o, c->use == ENC_TARGET ? "labels" : "categories");
 	if (!list || list->type != MSGPACK_OBJECT_ARRAY ||
 	    list->via.array.size > (uint32_t)STREAM_MAX_COLUMNS ||
 	    (c->use == ENC_TARGET && list->via.array.size != 2))
-		return fail(err, errsize, "column '%s' lacks its %s", c->name,
+		return errf(err, errsize, "column '%s' lacks its %s", c->name,
 		            c->use == ENC_TARGET ? "two labels" : "categories");
 	c->cats = xcalloc(list->via.array.size ? list->via.array.size : 1, sizeof *c->cats);
 	for (uint32_t k = 0; k < list->via.array.size; k++) {
@@ -918,14 +903,14 @@ load_column(struct enc_column *c, const msgpack_object *o, char *err, size_t err
 	}
 	if (rc != 0) { /* a label that is not a string: no strlen of NULL in set_cats */
 		c->ncats = list->via.array.size; /* freed with the column */
-		return fail(err, errsize, "column '%s' has an empty or repeated category", c->name);
+		return errf(err, errsize, "column '%s' has an empty or repeated category", c->name);
 	}
 	set_cats(c, c->cats, list->via.array.size);
 	for (size_t k = 0; k < c->ncats && rc == 0; k++)
 		if (cat_index(c, c->cats[k], c->catlen[k]) != (long)k)
 			rc = -1; /* a repeated category */
 	if (rc != 0)
-		return fail(err, errsize, "column '%s' has an empty or repeated category", c->name);
+		return errf(err, errsize, "column '%s' has an empty or repeated category", c->name);
 	if (c->use == ENC_TARGET) {
 		c->lo = strtod(c->cats[0], NULL);
 		c->hi = strtod(c->cats[1], NULL);
@@ -945,13 +930,13 @@ load_object(struct encoder *e, const msgpack_object *root, char *err, size_t err
 
 	if (!fmt || fmt->type != MSGPACK_OBJECT_STR || fmt->via.str.size != strlen(STATE_FORMAT) ||
 	    memcmp(fmt->via.str.ptr, STATE_FORMAT, fmt->via.str.size) != 0)
-		return fail(err, errsize, "not an encode state (no format \"%s\")", STATE_FORMAT);
+		return errf(err, errsize, "not an encode state (no format \"%s\")", STATE_FORMAT);
 	if (!ver || ver->type != MSGPACK_OBJECT_POSITIVE_INTEGER || ver->via.u64 != STATE_VERSION)
-		return fail(err, errsize, "state version is not %d", STATE_VERSION);
+		return errf(err, errsize, "state version is not %d", STATE_VERSION);
 	if (!cols || cols->type != MSGPACK_OBJECT_ARRAY || cols->via.array.size == 0 ||
 	    cols->via.array.size > STREAM_MAX_COLUMNS || !order ||
 	    order->type != MSGPACK_OBJECT_ARRAY || !feats || feats->type != MSGPACK_OBJECT_ARRAY)
-		return fail(err, errsize, "state lacks its columns, onehot_order or features");
+		return errf(err, errsize, "state lacks its columns, onehot_order or features");
 	e->cols = xcalloc(cols->via.array.size, sizeof *e->cols);
 	e->onehot_order = xcalloc(cols->via.array.size, sizeof *e->onehot_order);
 	for (uint32_t j = 0; j < cols->via.array.size && rc == 0; j++) {
@@ -959,7 +944,7 @@ load_object(struct encoder *e, const msgpack_object *root, char *err, size_t err
 		e->ncols++;
 		for (size_t k = 0; k + 1 < e->ncols && rc == 0; k++)
 			if (strcmp(e->cols[k].name, e->cols[j].name) == 0)
-				rc = fail(err, errsize, "column '%s' appears twice",
+				rc = errf(err, errsize, "column '%s' appears twice",
 				          e->cols[j].name);
 	}
 	for (uint32_t k = 0; k < order->via.array.size && rc == 0; k++) {
@@ -970,25 +955,25 @@ load_object(struct encoder *e, const msgpack_object *root, char *err, size_t err
 			j++;
 		free(name);
 		if (j >= e->ncols || e->cols[j].use != ENC_ONEHOT || e->nonehot == e->ncols)
-			rc = fail(err, errsize, "onehot_order names a column that is not one-hot");
+			rc = errf(err, errsize, "onehot_order names a column that is not one-hot");
 		else
 			e->onehot_order[e->nonehot++] = j;
 	}
 	for (size_t j = 0, n = 0; j < e->ncols && rc == 0; j++) {
 		n += e->cols[j].use == ENC_ONEHOT;
 		if (j + 1 == e->ncols && n != e->nonehot)
-			rc = fail(err, errsize, "onehot_order does not list every one-hot column");
+			rc = errf(err, errsize, "onehot_order does not list every one-hot column");
 	}
 	if (rc == 0)
 		rc = name_features(e, err, errsize);
 	/* The stored feature names must be the ones the columns give. */
 	if (rc == 0 && feats->via.array.size != e->nfeatures)
-		rc = fail(err, errsize, "features do not match the columns");
+		rc = errf(err, errsize, "features do not match the columns");
 	for (size_t k = 0; k < e->nfeatures && rc == 0; k++) {
 		char *name = get_str(&feats->via.array.ptr[k]);
 
 		if (!name || strcmp(name, e->features[k]) != 0)
-			rc = fail(err, errsize, "feature %zu is not '%s'", k + 1, e->features[k]);
+			rc = errf(err, errsize, "feature %zu is not '%s'", k + 1, e->features[k]);
 		free(name);
 	}
 	return rc;
@@ -1005,10 +990,10 @@ encoder_load(struct encoder *e, FILE *fp, char *err, size_t errsize)
 	memset(e, 0, sizeof *e);
 	switch (mp_read_file(fp, STATE_MAX_SIZE, &buf, &len)) {
 	case -1:
-		rc = fail(err, errsize, "read error");
+		rc = errf(err, errsize, "read error");
 		break;
 	case -2:
-		rc = fail(err, errsize, "state is over %zu bytes", STATE_MAX_SIZE);
+		rc = errf(err, errsize, "state is over %zu bytes", STATE_MAX_SIZE);
 		break;
 	}
 	msgpack_unpacked_init(&obj);
@@ -1017,12 +1002,12 @@ encoder_load(struct encoder *e, FILE *fp, char *err, size_t errsize)
 
 		/* declared sizes checked first: msgpack-c would allocate them unchecked */
 		if (mp_check_extent(buf, len, "state", msg, sizeof msg) < 0)
-			rc = fail(err, errsize, "not an encode state (%s)", msg);
+			rc = errf(err, errsize, "not an encode state (%s)", msg);
 		else if (msgpack_unpack_next(&obj, buf, len, &off) != MSGPACK_UNPACK_SUCCESS)
-			rc = fail(err, errsize,
+			rc = errf(err, errsize,
 			          "not an encode state (malformed or truncated msgpack)");
 		else if (off != len)
-			rc = fail(err, errsize, "data after the state");
+			rc = errf(err, errsize, "data after the state");
 		else
 			rc = load_object(e, &obj.data, err, errsize);
 	}

@@ -2,7 +2,6 @@
 #include <limits.h>
 #include <math.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,20 +20,6 @@
  * above, it runs conjugate gradients on Hessian-vector products (2p per row and CG step).
  */
 #define HESSIAN_MAX_PARAMS 48
-
-static int lerr(char *err, size_t errsize, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
-
-static int
-lerr(char *err, size_t errsize, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errsize, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 /* The problem as the solvers see it: θ = (w, b) with p = nf (+ 1 for the intercept). */
 struct problem {
@@ -625,7 +610,6 @@ solve(struct problem *pb, const struct logreg_config *cfg, double *theta, struct
 			 * model is exact at this distance.
 			 */
 			polished = 1;
-			Fnew = F;
 		} else if (!(Fnew <= F + 1e-4 * delta)) {
 			for (t = 0.5; t > 1e-18; t /= 2) {
 				for (size_t j = 0; j < p; j++)
@@ -715,7 +699,7 @@ logreg_set_param(struct logreg_config *cfg, const char *name, const char *value,
 				cfg->solver = (enum logreg_solver)i;
 				return 0;
 			}
-		return lerr(err, errsize,
+		return errf(err, errsize,
 		            "solver \"%s\": expected newton-cg, lbfgs, liblinear, sag or saga",
 		            value);
 	}
@@ -727,25 +711,25 @@ logreg_set_param(struct logreg_config *cfg, const char *name, const char *value,
 				cfg->penalty = (enum logreg_penalty)i;
 				return 0;
 			}
-		return lerr(err, errsize, "penalty \"%s\": expected none, l1, l2 or elasticnet",
+		return errf(err, errsize, "penalty \"%s\": expected none, l1, l2 or elasticnet",
 		            value);
 	}
 	if (strcmp(name, "C") == 0) {
 		if (parse_f64(value, len, &x) < 0 || !(x > 0) || !isfinite(x))
-			return lerr(err, errsize, "C \"%s\": expected a number > 0", value);
+			return errf(err, errsize, "C \"%s\": expected a number > 0", value);
 		cfg->C = x;
 		return 0;
 	}
 	if (strcmp(name, "l1_ratio") == 0) {
 		if (parse_f64(value, len, &x) < 0 || !(x >= 0 && x <= 1))
-			return lerr(err, errsize, "l1_ratio \"%s\": expected a number in [0, 1]",
+			return errf(err, errsize, "l1_ratio \"%s\": expected a number in [0, 1]",
 			            value);
 		cfg->l1_ratio = x;
 		return 0;
 	}
 	if (strcmp(name, "tol") == 0) {
 		if (parse_f64(value, len, &x) < 0 || !(x >= 0) || !isfinite(x))
-			return lerr(err, errsize, "tol \"%s\": expected a number >= 0", value);
+			return errf(err, errsize, "tol \"%s\": expected a number >= 0", value);
 		cfg->tol = x;
 		return 0;
 	}
@@ -753,20 +737,20 @@ logreg_set_param(struct logreg_config *cfg, const char *name, const char *value,
 		int64_t n;
 
 		if (parse_i64(value, len, &n) < 0 || n < 1 || n > 1000000)
-			return lerr(err, errsize,
+			return errf(err, errsize,
 			            "max_iter \"%s\": expected an integer in 1..1000000", value);
 		cfg->max_iter = (long)n;
 		return 0;
 	}
 	if (strcmp(name, "fit_intercept") == 0) {
 		if (parse_bool(value, &cfg->fit_intercept) < 0)
-			return lerr(err, errsize, "fit_intercept \"%s\": expected true or false",
+			return errf(err, errsize, "fit_intercept \"%s\": expected true or false",
 			            value);
 		return 0;
 	}
 	if (strcmp(name, "penalize_intercept") == 0) {
 		if (parse_bool(value, &cfg->penalize_intercept) < 0)
-			return lerr(err, errsize,
+			return errf(err, errsize,
 			            "penalize_intercept \"%s\": expected true or false", value);
 		return 0;
 	}
@@ -776,11 +760,11 @@ logreg_set_param(struct logreg_config *cfg, const char *name, const char *value,
 		else if (strcmp(value, "none") == 0 || strcmp(value, "None") == 0)
 			cfg->class_weight_balanced = 0;
 		else
-			return lerr(err, errsize, "class_weight \"%s\": expected balanced or none",
+			return errf(err, errsize, "class_weight \"%s\": expected balanced or none",
 			            value);
 		return 0;
 	}
-	lerr(err, errsize, "unknown parameter \"%s\" for logreg", name);
+	fmtbuf(err, errsize, "unknown parameter \"%s\" for logreg", name);
 	return -2;
 }
 
@@ -792,17 +776,17 @@ logreg_check(const struct logreg_config *cfg, char *err, size_t errsize)
 
 	if (cfg->solver != SOLVER_LIBLINEAR && cfg->solver != SOLVER_SAGA &&
 	    cfg->penalty != PENALTY_L2 && cfg->penalty != PENALTY_NONE)
-		return lerr(err, errsize,
+		return errf(err, errsize,
 		            "Solver %s supports only 'l2' or 'none' penalties, got %s penalty.", s,
 		            p);
 	if (cfg->penalty == PENALTY_ELASTICNET && cfg->solver != SOLVER_SAGA)
-		return lerr(err, errsize,
+		return errf(err, errsize,
 		            "Only 'saga' solver supports elasticnet penalty, got solver=%s.", s);
 	if (cfg->solver == SOLVER_LIBLINEAR && cfg->penalty == PENALTY_NONE)
-		return lerr(err, errsize,
+		return errf(err, errsize,
 		            "penalty='none' is not supported for the liblinear solver");
 	if (cfg->penalty == PENALTY_ELASTICNET && isnan(cfg->l1_ratio))
-		return lerr(err, errsize, "l1_ratio must be specified when penalty is elasticnet.");
+		return errf(err, errsize, "l1_ratio must be specified when penalty is elasticnet.");
 	return 0;
 }
 
@@ -869,7 +853,7 @@ logreg_train(const struct logreg_config *cfg, const struct dataset *d, char *err
 	if (logreg_check(cfg, err, errsize) < 0)
 		return NULL;
 	if (d->nrows == 0 || d->npositive == 0 || d->npositive == d->nrows) {
-		lerr(err, errsize, "the target needs rows of both classes");
+		fmtbuf(err, errsize, "the target needs rows of both classes");
 		return NULL;
 	}
 	if (d->layout == DATASET_COLUMNS) {
@@ -954,9 +938,9 @@ kind_unpack(const msgpack_object *o, size_t nfeatures, void **out, char *err, si
 	double v;
 
 	if (o->type != MSGPACK_OBJECT_MAP)
-		return lerr(err, errsize, "\"fitted\" is not a map");
+		return errf(err, errsize, "\"fitted\" is not a map");
 	if (!coef || !b || !it || !obj || !gn || !cv)
-		return lerr(err, errsize,
+		return errf(err, errsize,
 		            "\"fitted\" lacks one of coef, intercept, iterations, objective, "
 		            "grad_norm, converged");
 	f = xcalloc(1, sizeof *f);
@@ -964,18 +948,18 @@ kind_unpack(const msgpack_object *o, size_t nfeatures, void **out, char *err, si
 	f->coef = xreallocarray(NULL, nfeatures, sizeof *f->coef);
 	if (mp_bin_f64(coef, f->coef, nfeatures) < 0) {
 		logreg_fit_free(f);
-		return lerr(err, errsize, "\"coef\" is not %zu little-endian doubles", nfeatures);
+		return errf(err, errsize, "\"coef\" is not %zu little-endian doubles", nfeatures);
 	}
 	for (size_t j = 0; j < nfeatures; j++)
 		if (!isfinite(f->coef[j])) {
 			logreg_fit_free(f);
-			return lerr(err, errsize, "coefficient %zu is not finite", j + 1);
+			return errf(err, errsize, "coefficient %zu is not finite", j + 1);
 		}
 	if (mp_f64(b, &f->intercept) < 0 || !isfinite(f->intercept) ||
 	    it->type != MSGPACK_OBJECT_POSITIVE_INTEGER || mp_f64(obj, &f->objective) < 0 ||
 	    mp_f64(gn, &f->grad_norm) < 0 || cv->type != MSGPACK_OBJECT_BOOLEAN) {
 		logreg_fit_free(f);
-		return lerr(err, errsize, "a field of \"fitted\" has the wrong type");
+		return errf(err, errsize, "a field of \"fitted\" has the wrong type");
 	}
 	mp_f64(it, &v);
 	f->iterations = (long)fmin(v, (double)LONG_MAX);

@@ -1,6 +1,5 @@
 /* model.c: the model file (pipeml-model(5)): load with validation, save, predict. */
 #include <math.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,20 +27,6 @@ model_kind_find(const char *name)
 		if (strcmp(kinds[i]->name, name) == 0)
 			return kinds[i];
 	return NULL;
-}
-
-static int merr(char *err, size_t errsize, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
-
-static int
-merr(char *err, size_t errsize, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errsize, fmt, ap);
-	va_end(ap);
-	return -1;
 }
 
 void
@@ -127,7 +112,7 @@ mp_check_extent(const void *buf, size_t len, const char *what, char *err, size_t
 		}
 		pending[depth]--;
 		if (pos >= len)
-			return merr(err, errsize, "truncated at byte %zu", pos);
+			return errf(err, errsize, "truncated at byte %zu", pos);
 		c = p[pos];
 		if (c <= 0x7f || c >= 0xe0 || c == 0xc0 || c == 0xc2 || c == 0xc3)
 			hdr = 1;
@@ -154,10 +139,10 @@ mp_check_extent(const void *buf, size_t len, const char *what, char *err, size_t
 		else if (c == 0xc6 || c == 0xc9 || c == 0xdb || c == 0xdd || c == 0xdf)
 			nlen = 4;
 		else
-			return merr(err, errsize, "malformed: byte 0x%02x at offset %zu", c, pos);
+			return errf(err, errsize, "malformed: byte 0x%02x at offset %zu", c, pos);
 		if (nlen) {
 			if (pos + 1 + nlen > len)
-				return merr(err, errsize, "truncated at byte %zu", len);
+				return errf(err, errsize, "truncated at byte %zu", len);
 			for (size_t k = 0; k < nlen; k++)
 				n = n << 8 | p[pos + 1 + k];
 			hdr = 1 + nlen + (c >= 0xc7 && c <= 0xc9);
@@ -167,26 +152,26 @@ mp_check_extent(const void *buf, size_t len, const char *what, char *err, size_t
 				count = 2 * n, n = 0;
 		}
 		if (n > len || pos + hdr + n > len)
-			return merr(err, errsize,
+			return errf(err, errsize,
 			            "truncated: an object at byte %zu declares %llu bytes", pos,
 			            (unsigned long long)n);
 		pos += hdr + (size_t)n;
 		if (count) {
 			elements += count;
 			if (count > len - pos + 1 || elements > MAX_ELEMENTS)
-				return merr(
+				return errf(
 				        err, errsize,
 				        "an object at byte %zu declares %llu elements, more than "
 				        "the file holds",
 				        pos, (unsigned long long)count);
 			if (depth == MAX_DEPTH)
-				return merr(err, errsize, "objects nested deeper than %d",
+				return errf(err, errsize, "objects nested deeper than %d",
 				            MAX_DEPTH);
 			pending[++depth] = count;
 		}
 	}
 	if (pos != len)
-		return merr(err, errsize, "%zu bytes after the %s", len - pos, what);
+		return errf(err, errsize, "%zu bytes after the %s", len - pos, what);
 	return 0;
 }
 
@@ -203,7 +188,7 @@ unpack_one(const char *buf, size_t len, msgpack_object *obj, msgpack_zone **zone
 	msgpack_unpacked_init(&up);
 	if (msgpack_unpack_next(&up, buf, len, &off) != MSGPACK_UNPACK_SUCCESS || off != len) {
 		msgpack_unpacked_destroy(&up);
-		return merr(err, errsize, "malformed msgpack");
+		return errf(err, errsize, "malformed msgpack");
 	}
 	*obj = up.data;
 	*zone = msgpack_unpacked_release_zone(&up);
@@ -396,10 +381,10 @@ str_field(const msgpack_object *map, const char *key, const msgpack_object **out
 	const msgpack_object *o = mp_map_get(map, key);
 
 	if (!o)
-		return merr(err, errsize, "no \"%s\"", key);
+		return errf(err, errsize, "no \"%s\"", key);
 	if (o->type != MSGPACK_OBJECT_STR || o->via.str.size == 0 ||
 	    o->via.str.size > STREAM_MAX_NAME || memchr(o->via.str.ptr, '\0', o->via.str.size))
-		return merr(err, errsize, "\"%s\" is not a name", key);
+		return errf(err, errsize, "\"%s\" is not a name", key);
 	*out = o;
 	return 0;
 }
@@ -413,7 +398,7 @@ load_features(struct model *m, const msgpack_object *top, char *err, size_t errs
 
 	if (!f || f->type != MSGPACK_OBJECT_ARRAY || f->via.array.size == 0 ||
 	    f->via.array.size > STREAM_MAX_COLUMNS)
-		return merr(err, errsize, "\"features\" is not a list of 1 to %d names",
+		return errf(err, errsize, "\"features\" is not a list of 1 to %d names",
 		            STREAM_MAX_COLUMNS);
 	if (str_field(top, "target", &t, err, errsize) < 0)
 		return -1;
@@ -426,13 +411,13 @@ load_features(struct model *m, const msgpack_object *top, char *err, size_t errs
 		if (o->type != MSGPACK_OBJECT_STR || o->via.str.size == 0 ||
 		    o->via.str.size > STREAM_MAX_NAME ||
 		    memchr(o->via.str.ptr, '\0', o->via.str.size)) {
-			rc = merr(err, errsize, "feature %u is not a name", j + 1);
+			rc = errf(err, errsize, "feature %u is not a name", j + 1);
 			break;
 		}
 		m->features[j] = obj_strdup(o);
 		m->nfeatures = j + 1;
 		if (strmap_get(&seen, m->features[j], strlen(m->features[j])) >= 0)
-			rc = merr(err, errsize, "feature \"%s\" appears twice", m->features[j]);
+			rc = errf(err, errsize, "feature \"%s\" appears twice", m->features[j]);
 		else
 			strmap_put(&seen, m->features[j], strlen(m->features[j]), j);
 	}
@@ -446,23 +431,23 @@ load_params(struct model *m, const msgpack_object *top, char *err, size_t errsiz
 	const msgpack_object *p = mp_map_get(top, "params");
 
 	if (!p || p->type != MSGPACK_OBJECT_MAP)
-		return merr(err, errsize, "\"params\" is not a map");
+		return errf(err, errsize, "\"params\" is not a map");
 	for (uint32_t i = 0; i < p->via.map.size; i++) {
 		const msgpack_object *k = &p->via.map.ptr[i].key;
 		char *name, *value;
 
 		if (k->type != MSGPACK_OBJECT_STR || k->via.str.size == 0 ||
 		    memchr(k->via.str.ptr, '\0', k->via.str.size))
-			return merr(err, errsize, "a parameter name is not a string");
+			return errf(err, errsize, "a parameter name is not a string");
 		name = obj_strdup(k);
 		if (model_param(m, name)) {
-			merr(err, errsize, "parameter \"%s\" appears twice", name);
+			fmtbuf(err, errsize, "parameter \"%s\" appears twice", name);
 			free(name);
 			return -1;
 		}
 		if (param_text(&p->via.map.ptr[i].val, &value) < 0) {
-			merr(err, errsize, "parameter \"%s\" is not a string, number or boolean",
-			     name);
+			fmtbuf(err, errsize, "parameter \"%s\" is not a string, number or boolean",
+			       name);
 			free(name);
 			return -1;
 		}
@@ -483,14 +468,14 @@ load_meta(struct model *m, const msgpack_object *top, char *err, size_t errsize)
 	int rc;
 
 	if (!meta || meta->type != MSGPACK_OBJECT_MAP)
-		return merr(err, errsize, "\"meta\" is not a map");
+		return errf(err, errsize, "\"meta\" is not a map");
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
 	msgpack_pack_object(&pk, *meta);
 	rc = model_set_meta(m, sb.data, sb.size);
 	msgpack_sbuffer_destroy(&sb);
 	if (rc < 0)
-		return merr(err, errsize, "\"meta\" is not a map");
+		return errf(err, errsize, "\"meta\" is not a map");
 	return 0;
 }
 
@@ -504,10 +489,10 @@ load_top(struct model *m, const msgpack_object *top, char *err, size_t errsize)
 	double version;
 
 	if (top->type != MSGPACK_OBJECT_MAP)
-		return merr(err, errsize, "not a model (not a msgpack map)");
+		return errf(err, errsize, "not a model (not a msgpack map)");
 	o = mp_map_get(top, "format");
 	if (!o || !mp_is_str(o, MODEL_FORMAT))
-		return merr(err, errsize, "not a model (no \"format\": \"%s\")", MODEL_FORMAT);
+		return errf(err, errsize, "not a model (no \"format\": \"%s\")", MODEL_FORMAT);
 	for (uint32_t i = 0; i < top->via.map.size; i++) {
 		const msgpack_object *k = &top->via.map.ptr[i].key;
 		size_t nk = sizeof keys / sizeof keys[0], j;
@@ -515,28 +500,28 @@ load_top(struct model *m, const msgpack_object *top, char *err, size_t errsize)
 		for (j = 0; j < nk && !mp_is_str(k, keys[j]); j++)
 			;
 		if (j == nk)
-			return merr(err, errsize, "unknown top-level key");
+			return errf(err, errsize, "unknown top-level key");
 		for (uint32_t i2 = 0; i2 < i; i2++)
 			if (mp_is_str(&top->via.map.ptr[i2].key, keys[j]))
-				return merr(err, errsize, "key \"%s\" appears twice", keys[j]);
+				return errf(err, errsize, "key \"%s\" appears twice", keys[j]);
 	}
 	o = mp_map_get(top, "version");
 	if (!o || mp_f64(o, &version) < 0 || version != MODEL_VERSION)
-		return merr(err, errsize, "unsupported model version (this build reads %d)",
+		return errf(err, errsize, "unsupported model version (this build reads %d)",
 		            MODEL_VERSION);
 	if (str_field(top, "kind", &kind, err, errsize) < 0)
 		return -1;
 	snprintf(kname, sizeof kname, "%.*s", (int)kind->via.str.size, kind->via.str.ptr);
 	m->ops = kind->via.str.size < sizeof kname ? model_kind_find(kname) : NULL;
 	if (!m->ops)
-		return merr(err, errsize, "unknown model kind \"%s\"", kname);
+		return errf(err, errsize, "unknown model kind \"%s\"", kname);
 	m->kind = m->ops->name;
 	if (load_features(m, top, err, errsize) < 0 || load_params(m, top, err, errsize) < 0 ||
 	    load_meta(m, top, err, errsize) < 0)
 		return -1;
 	fitted = mp_map_get(top, "fitted");
 	if (!fitted)
-		return merr(err, errsize, "no \"fitted\"");
+		return errf(err, errsize, "no \"fitted\"");
 	if (m->ops->unpack(fitted, m->nfeatures, &m->fitted, err, errsize) < 0) {
 		m->fitted = NULL;
 		return -1;
@@ -557,14 +542,14 @@ model_load(FILE *fp, const char *name, struct model *m, char *err, size_t errsiz
 	switch (mp_read_file(fp, MODEL_MAX_SIZE, &buf, &len)) {
 	case -1:
 		free(buf);
-		return merr(err, errsize, "%s: read error", name);
+		return errf(err, errsize, "%s: read error", name);
 	case -2:
 		free(buf);
-		return merr(err, errsize, "%s: larger than %zu bytes", name, MODEL_MAX_SIZE);
+		return errf(err, errsize, "%s: larger than %zu bytes", name, MODEL_MAX_SIZE);
 	}
 	if (len == 0) {
 		free(buf);
-		return merr(err, errsize, "%s: empty model file", name);
+		return errf(err, errsize, "%s: empty model file", name);
 	}
 	rc = unpack_one(buf, len, &top, &zone, msg, sizeof msg);
 	if (rc == 0)
@@ -575,7 +560,7 @@ model_load(FILE *fp, const char *name, struct model *m, char *err, size_t errsiz
 	if (rc < 0) {
 		model_free(m);
 		model_init(m, NULL);
-		return merr(err, errsize, "%s: bad model: %s", name, msg);
+		return errf(err, errsize, "%s: bad model: %s", name, msg);
 	}
 	return 0;
 }

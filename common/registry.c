@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pwd.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -47,17 +46,6 @@ registry_dir(const char *option)
 	if (option != NULL)
 		return option;
 	return env != NULL && *env != '\0' ? env : NULL;
-}
-
-static int
-errorf(char *err, size_t errsize, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errsize, fmt, ap);
-	va_end(ap);
-	return -1;
 }
 
 static char *
@@ -269,16 +257,16 @@ event_version(struct registry *r, const struct json *e, char *err, size_t errsiz
 	struct reg_version *rv;
 
 	if (model == NULL || json_get_num(e, "version", &v) < 0) {
-		errorf(err, errsize, "no model or version");
+		fmtbuf(err, errsize, "no model or version");
 		return NULL;
 	}
 	if ((rv = find_version(r, model, (long)v)) == NULL) {
-		errorf(err, errsize, "%s@%ld was never added", model, (long)v);
+		fmtbuf(err, errsize, "%s@%ld was never added", model, (long)v);
 		return NULL;
 	}
 	if (json_get_str(e, "sha256") == NULL ||
 	    strcmp(json_get_str(e, "sha256"), rv->sha256) != 0) {
-		errorf(err, errsize, "sha256 differs from %s@%ld's", model, (long)v);
+		fmtbuf(err, errsize, "sha256 differs from %s@%ld's", model, (long)v);
 		return NULL;
 	}
 	return rv;
@@ -293,18 +281,18 @@ apply_add(struct registry *r, const struct json *e, char *err, size_t errsize)
 	struct reg_version *rv;
 
 	if (!valid_name(model) || json_get_num(e, "version", &v) < 0 || !is_sha256(sha))
-		return errorf(err, errsize, "add: bad model, version or sha256");
+		return errf(err, errsize, "add: bad model, version or sha256");
 	if ((long)v != latest_version(r, model) + 1)
-		return errorf(err, errsize, "add: %s@%ld does not follow version %ld", model,
-		              (long)v, latest_version(r, model));
+		return errf(err, errsize, "add: %s@%ld does not follow version %ld", model, (long)v,
+		            latest_version(r, model));
 	if (states != NULL) {
 		if (states->type != JSON_ARR)
-			return errorf(err, errsize, "add: states is not an array");
+			return errf(err, errsize, "add: states is not an array");
 		for (size_t i = 0; i < states->n; i++)
 			if (!is_sha256(json_get_str(&states->items[i], "sha256")) ||
 			    json_get_str(&states->items[i], "name") == NULL)
-				return errorf(err, errsize, "add: state %zu has no name or sha256",
-				              i);
+				return errf(err, errsize, "add: state %zu has no name or sha256",
+				            i);
 	}
 	r->versions = xreallocarray(r->versions, r->nversions + 1, sizeof *r->versions);
 	rv = &r->versions[r->nversions++];
@@ -329,9 +317,9 @@ apply_promote(struct registry *r, const struct json *e, char *err, size_t errsiz
 	if (rv == NULL)
 		return -1;
 	if (stage == NULL || stage_parse(stage, &s) < 0)
-		return errorf(err, errsize, "promote: bad stage");
+		return errf(err, errsize, "promote: bad stage");
 	if (archived == NULL || archived->type != JSON_ARR)
-		return errorf(err, errsize, "promote: no archived list");
+		return errf(err, errsize, "promote: no archived list");
 	if (s == STAGE_STAGING || s == STAGE_PRODUCTION)
 		for (size_t i = 0; i < r->nversions; i++) {
 			struct reg_version *o = &r->versions[i];
@@ -342,13 +330,13 @@ apply_promote(struct registry *r, const struct json *e, char *err, size_t errsiz
 			 */
 			if (narchived >= archived->n ||
 			    archived->items[narchived].num != (double)o->version)
-				return errorf(err, errsize,
-				              "promote: archived list differs from the replay's");
+				return errf(err, errsize,
+				            "promote: archived list differs from the replay's");
 			narchived++;
 			o->stage = STAGE_ARCHIVED;
 		}
 	if (narchived != archived->n)
-		return errorf(err, errsize, "promote: archived list differs from the replay's");
+		return errf(err, errsize, "promote: archived list differs from the replay's");
 	rv->stage = s;
 	return 0;
 }
@@ -362,7 +350,7 @@ apply_alias(struct registry *r, const struct json *e, char *err, size_t errsize)
 	if (rv == NULL)
 		return -1;
 	if (!valid_name(alias))
-		return errorf(err, errsize, "alias: bad alias");
+		return errf(err, errsize, "alias: bad alias");
 	for (size_t i = 0; i < r->nversions; i++) {
 		struct reg_version *o = &r->versions[i];
 
@@ -389,7 +377,7 @@ apply_tag(struct registry *r, const struct json *e, char *err, size_t errsize)
 	if (rv == NULL)
 		return -1;
 	if (!valid_name(key) || value == NULL)
-		return errorf(err, errsize, "tag: bad key or value");
+		return errf(err, errsize, "tag: bad key or value");
 	for (size_t k = 0; k < rv->ntags; k++)
 		if (strcmp(rv->tag_keys[k], key) == 0) {
 			free(rv->tag_values[k]);
@@ -411,11 +399,11 @@ apply_event(struct registry *r, size_t i, char *err, size_t errsize)
 	double seq;
 
 	if (e->type != JSON_OBJ)
-		return errorf(err, errsize, "not a JSON object");
+		return errf(err, errsize, "not a JSON object");
 	if (json_get_num(e, "seq", &seq) < 0 || seq != (double)(i + 1))
-		return errorf(err, errsize, "sequence number is not %zu", i + 1);
+		return errf(err, errsize, "sequence number is not %zu", i + 1);
 	if (what == NULL || json_get_str(e, "time") == NULL)
-		return errorf(err, errsize, "no event or time");
+		return errf(err, errsize, "no event or time");
 	if (strcmp(what, "add") == 0)
 		return apply_add(r, e, err, errsize);
 	if (strcmp(what, "promote") == 0)
@@ -427,8 +415,8 @@ apply_event(struct registry *r, size_t i, char *err, size_t errsize)
 	if (strcmp(what, "run") == 0)
 		return json_get_str(e, "run") && json_get_str(e, "tool")
 		               ? 0
-		               : errorf(err, errsize, "run: no run id or tool");
-	return errorf(err, errsize, "unknown event \"%s\"", what);
+		               : errf(err, errsize, "run: no run id or tool");
+	return errf(err, errsize, "unknown event \"%s\"", what);
 }
 
 static void
@@ -455,7 +443,7 @@ load_log(struct registry *r, char *err, size_t errsize)
 	r->log_size = 0;
 	if (read_file(path, &buf, &len, (size_t)1 << 40) < 0) {
 		if (errno != ENOENT) {
-			errorf(err, errsize, "%s: %s", path, strerror(errno));
+			fmtbuf(err, errsize, "%s: %s", path, strerror(errno));
 			free(path);
 			return -1;
 		}
@@ -476,7 +464,7 @@ load_log(struct registry *r, char *err, size_t errsize)
 		}
 		if (json_parse(buf + start, (size_t)(nl - buf) - start, &r->events[r->nevents], msg,
 		               sizeof msg) < 0) {
-			errorf(err, errsize, "%s:%zu: %s", path, line, msg);
+			fmtbuf(err, errsize, "%s:%zu: %s", path, line, msg);
 			goto fail;
 		}
 		r->nevents++;
@@ -485,7 +473,7 @@ load_log(struct registry *r, char *err, size_t errsize)
 	r->log_size = (off_t)start;
 	for (size_t i = 0; i < r->nevents; i++)
 		if (apply_event(r, i, msg, sizeof msg) < 0) {
-			errorf(err, errsize, "%s:%zu: %s", path, i + 1, msg);
+			fmtbuf(err, errsize, "%s:%zu: %s", path, i + 1, msg);
 			goto fail;
 		}
 	free(buf);
@@ -526,9 +514,9 @@ make_dirs(const char *dir, char *err, size_t errsize)
 	int rc = 0;
 
 	if (mkdir(dir, 0777) < 0 && errno != EEXIST)
-		rc = errorf(err, errsize, "%s: %s", dir, strerror(errno));
+		rc = errf(err, errsize, "%s: %s", dir, strerror(errno));
 	else if (mkdir(objects, 0777) < 0 && errno != EEXIST)
-		rc = errorf(err, errsize, "%s: %s", objects, strerror(errno));
+		rc = errf(err, errsize, "%s: %s", objects, strerror(errno));
 	free(objects);
 	return rc;
 }
@@ -550,13 +538,13 @@ registry_open(struct registry *r, const char *dir, int write, char *err, size_t 
 		}
 		r->lockfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
 		if (r->lockfd < 0) {
-			errorf(err, errsize, "%s: %s", lock, strerror(errno));
+			fmtbuf(err, errsize, "%s: %s", lock, strerror(errno));
 			free(lock);
 			goto fail;
 		}
 		while (flock(r->lockfd, LOCK_EX) < 0)
 			if (errno != EINTR) {
-				errorf(err, errsize, "%s: lock: %s", lock, strerror(errno));
+				fmtbuf(err, errsize, "%s: lock: %s", lock, strerror(errno));
 				free(lock);
 				goto fail;
 			}
@@ -565,7 +553,7 @@ registry_open(struct registry *r, const char *dir, int write, char *err, size_t 
 		struct stat st;
 
 		if (stat(r->dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
-			errorf(err, errsize, "%s: no registry there", r->dir);
+			fmtbuf(err, errsize, "%s: no registry there", r->dir);
 			goto fail;
 		}
 	}
@@ -579,7 +567,7 @@ registry_open(struct registry *r, const char *dir, int write, char *err, size_t 
 
 			/* The partial line is a write that never completed: cut it off. */
 			if (fd < 0 || ftruncate(fd, r->log_size) < 0 || fsync(fd) < 0) {
-				errorf(err, errsize, "%s: truncating a torn last line: %s", path,
+				fmtbuf(err, errsize, "%s: truncating a torn last line: %s", path,
 				       strerror(errno));
 				if (fd >= 0)
 					close(fd);
@@ -631,15 +619,15 @@ registry_find(const struct registry *r, const char *spec, char *err, size_t errs
 	enum reg_stage s;
 
 	if (latest_version(r, model) == 0) {
-		errorf(err, errsize, "%s: no model %s", r->dir, model);
+		fmtbuf(err, errsize, "%s: no model %s", r->dir, model);
 	} else if (which == NULL) {
 		v = find_version(r, model, latest_version(r, model));
 	} else if (all_digits(which)) {
 		if ((v = find_version(r, model, strtol(which, NULL, 10))) == NULL)
-			errorf(err, errsize, "%s: %s has no version %s", r->dir, model, which);
+			fmtbuf(err, errsize, "%s: %s has no version %s", r->dir, model, which);
 	} else if (stage_parse(which, &s) == 0) {
 		if ((v = registry_stage(r, model, s)) == NULL)
-			errorf(err, errsize, "%s: %s has no %s version", r->dir, model,
+			fmtbuf(err, errsize, "%s: %s has no %s version", r->dir, model,
 			       stage_name(s));
 	} else {
 		for (size_t i = 0; i < r->nversions && v == NULL; i++)
@@ -648,7 +636,7 @@ registry_find(const struct registry *r, const char *spec, char *err, size_t errs
 					if (strcmp(r->versions[i].aliases[k], which) == 0)
 						v = &r->versions[i];
 		if (v == NULL)
-			errorf(err, errsize, "%s: %s has no version, stage or alias '%s'", r->dir,
+			fmtbuf(err, errsize, "%s: %s has no version, stage or alias '%s'", r->dir,
 			       model, which);
 	}
 	free(model);
@@ -705,7 +693,7 @@ event_append(struct registry *r, struct jbuf *b, char *err, size_t errsize)
 	created = stat(path, &st) < 0;
 	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
 	if (fd < 0) {
-		rc = errorf(err, errsize, "%s: %s", path, strerror(errno));
+		rc = errf(err, errsize, "%s: %s", path, strerror(errno));
 		goto out;
 	}
 	/* One write(2) normally; a short one (a size limit) is continued to learn the error. */
@@ -724,7 +712,7 @@ event_append(struct registry *r, struct jbuf *b, char *err, size_t errsize)
 		close(fd);
 		if (created)
 			unlink(path);
-		rc = errorf(err, errsize, "%s: %s", path, strerror(saved));
+		rc = errf(err, errsize, "%s: %s", path, strerror(saved));
 		goto out;
 	}
 	close(fd);
@@ -749,25 +737,25 @@ store_object(struct registry *r, const char *path, char sha[65], size_t *size, c
 	int rc = 0;
 
 	if (read_file(path, &buf, &len, OBJECT_MAX_SIZE) < 0)
-		return errorf(err, errsize, "%s: %s", path, strerror(errno));
+		return errf(err, errsize, "%s: %s", path, strerror(errno));
 	hash_bytes(buf, len, sha);
 	*size = len;
 	obj = registry_object_path(r, sha);
 	if (stat(obj, &st) == 0 && (size_t)st.st_size == len)
 		goto out; /* already stored (verify re-hashes it) */
 	if (atomic_open(&af, obj) < 0) {
-		rc = errorf(err, errsize, "%s: %s", obj, strerror(errno));
+		rc = errf(err, errsize, "%s: %s", obj, strerror(errno));
 		goto out;
 	}
 	if (fwrite(buf, 1, len, af.fp) != len || fchmod(fileno(af.fp), 0444) < 0) {
 		int saved = errno;
 
 		atomic_abort(&af);
-		rc = errorf(err, errsize, "%s: %s", obj, strerror(saved));
+		rc = errf(err, errsize, "%s: %s", obj, strerror(saved));
 		goto out;
 	}
 	if (atomic_commit(&af) < 0) {
-		rc = errorf(err, errsize, "%s: %s", obj, strerror(errno));
+		rc = errf(err, errsize, "%s: %s", obj, strerror(errno));
 		goto out;
 	}
 	objects = join(r->dir, OBJECTS);
@@ -796,10 +784,10 @@ registry_add(struct registry *r, const struct reg_add *a, long *version, char *e
 	long v;
 
 	if (r->lockfd < 0)
-		return errorf(err, errsize, "%s: not opened for writing", r->dir);
+		return errf(err, errsize, "%s: not opened for writing", r->dir);
 	if (!valid_name(a->model))
-		return errorf(err, errsize, "bad model name '%s' (no '@', no white space)",
-		              a->model ? a->model : "");
+		return errf(err, errsize, "bad model name '%s' (no '@', no white space)",
+		            a->model ? a->model : "");
 	jbuf_init(&states);
 	jbuf_open(&states, '[');
 	for (size_t i = 0; i < a->nstates; i++) {
@@ -861,11 +849,11 @@ writable_version(struct registry *r, const char *model, long version, char *err,
 	struct reg_version *v;
 
 	if (r->lockfd < 0) {
-		errorf(err, errsize, "%s: not opened for writing", r->dir);
+		fmtbuf(err, errsize, "%s: not opened for writing", r->dir);
 		return NULL;
 	}
 	if ((v = find_version(r, model, version)) == NULL)
-		errorf(err, errsize, "%s: %s has no version %ld", r->dir, model, version);
+		fmtbuf(err, errsize, "%s: %s has no version %ld", r->dir, model, version);
 	return v;
 }
 
@@ -891,8 +879,8 @@ registry_promote(struct registry *r, const char *model, long version, enum reg_s
 	if (v == NULL)
 		return -1;
 	if (v->stage == s)
-		return errorf(err, errsize, "%s@%ld is already in stage %s", model, version,
-		              stage_name(s));
+		return errf(err, errsize, "%s@%ld is already in stage %s", model, version,
+		            stage_name(s));
 	event_begin(&b, r, "promote");
 	event_version_fields(&b, v);
 	jbuf_key(&b, "stage");
@@ -919,9 +907,9 @@ registry_alias(struct registry *r, const char *model, long version, const char *
 	if (v == NULL)
 		return -1;
 	if (!valid_name(alias) || all_digits(alias) || stage_parse(alias, &s) == 0)
-		return errorf(err, errsize,
-		              "bad alias '%s' (not a number, not a stage, no '@' or white space)",
-		              alias);
+		return errf(err, errsize,
+		            "bad alias '%s' (not a number, not a stage, no '@' or white space)",
+		            alias);
 	event_begin(&b, r, "alias");
 	event_version_fields(&b, v);
 	jbuf_key(&b, "alias");
@@ -939,7 +927,7 @@ registry_tag(struct registry *r, const char *model, long version, const char *ke
 	if (v == NULL)
 		return -1;
 	if (!valid_name(key))
-		return errorf(err, errsize, "bad tag key '%s'", key);
+		return errf(err, errsize, "bad tag key '%s'", key);
 	event_begin(&b, r, "tag");
 	event_version_fields(&b, v);
 	jbuf_key(&b, "key");
@@ -1009,10 +997,10 @@ check_json(const char *what, const char *text, enum json_type type, char *err, s
 	if (text == NULL)
 		return 0;
 	if (json_parse(text, strlen(text), &j, msg, sizeof msg) < 0)
-		return errorf(err, errsize, "%s: not JSON: %s", what, msg);
+		return errf(err, errsize, "%s: not JSON: %s", what, msg);
 	if (type == JSON_OBJ && j.type != JSON_OBJ) {
 		json_free(&j);
-		return errorf(err, errsize, "%s: not a JSON object", what);
+		return errf(err, errsize, "%s: not a JSON object", what);
 	}
 	json_free(&j);
 	return 0;
@@ -1026,7 +1014,7 @@ registry_run_append(struct registry *r, const struct reg_run *run, char *err, si
 	struct jbuf b;
 
 	if (r->lockfd < 0)
-		return errorf(err, errsize, "%s: not opened for writing", r->dir);
+		return errf(err, errsize, "%s: not opened for writing", r->dir);
 	if (check_json("cv", run->cv_json, JSON_NULL, err, errsize) < 0 ||
 	    check_json("metrics", run->metrics_json, JSON_OBJ, err, errsize) < 0)
 		return -1;

@@ -1,7 +1,6 @@
 /* search.c: random search with stratified K-fold cross-validation, on threads. */
 #include <math.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -10,20 +9,6 @@
 #include "rng.h"
 #include "search.h"
 #include "util.h"
-
-static int serr(char *err, size_t errsize, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
-
-static int
-serr(char *err, size_t errsize, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errsize, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 int
 search_param_parse(const char *arg, struct search_param *p, char *err, size_t errsize)
@@ -38,7 +23,7 @@ search_param_parse(const char *arg, struct search_param *p, char *err, size_t er
 
 	memset(p, 0, sizeof *p);
 	if (!eq || eq == arg || eq[1] == '\0')
-		return serr(err, errsize, "--param \"%s\": expected name=values", arg);
+		return errf(err, errsize, "--param \"%s\": expected name=values", arg);
 	p->name = xstrndup(arg, (size_t)(eq - arg));
 	spec = eq + 1;
 	for (size_t i = 0; i < sizeof dists / sizeof dists[0]; i++) {
@@ -54,7 +39,7 @@ search_param_parse(const char *arg, struct search_param *p, char *err, size_t er
 		    (p->dist == DIST_LOGUNIFORM && !(p->lo > 0)) ||
 		    (p->dist == DIST_RANDINT && (p->lo != floor(p->lo) || p->hi != floor(p->hi)))) {
 			search_param_free(p);
-			return serr(
+			return errf(
 			        err, errsize,
 			        "--param \"%s\": expected %sA:B with A < B (integers for randint, "
 			        "A > 0 for loguniform)",
@@ -69,7 +54,7 @@ search_param_parse(const char *arg, struct search_param *p, char *err, size_t er
 
 		if (len == 0) {
 			search_param_free(p);
-			return serr(err, errsize, "--param \"%s\": empty value", arg);
+			return errf(err, errsize, "--param \"%s\": empty value", arg);
 		}
 		p->values = xreallocarray(p->values, p->nvalues + 1, sizeof *p->values);
 		p->values[p->nvalues++] = xstrndup(s, len);
@@ -385,9 +370,9 @@ search_run(const struct learner *l, const struct search_param *sp, size_t nsp,
 	res->nfolds = K;
 	res->scoring = o->scoring;
 	if (K < 2)
-		return serr(err, errsize, "--cv %zu: at least 2 folds", K);
+		return errf(err, errsize, "--cv %zu: at least 2 folds", K);
 	if (minority < K)
-		return serr(err, errsize, "--cv %zu: the smaller class has only %zu rows", K,
+		return errf(err, errsize, "--cv %zu: the smaller class has only %zu rows", K,
 		            minority);
 	draw_candidates(sp, nsp, o, res);
 	cv.cfgs = xcalloc(res->ncandidates ? res->ncandidates : 1, sizeof *cv.cfgs);
@@ -406,7 +391,7 @@ search_run(const struct learner *l, const struct search_param *sp, size_t nsp,
 						l->config_free(cv.cfgs[q]);
 				free(cv.cfgs);
 				search_result_free(res);
-				return serr(err, errsize, "%s", msg);
+				return errf(err, errsize, "%s", msg);
 			}
 			cd->failure = xstrdup(msg);
 			cd->mean = cd->sd = NAN;

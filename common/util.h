@@ -37,6 +37,13 @@ char *xstrndup(const char *s, size_t n);
 char *fmtbuf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /*
+ * errf(err, errsize, fmt, ...): the message into err, and the value -1, for a library
+ * function's `return errf(err, errsize, ...)`. A macro, not a function, so that the static
+ * analyzer (make analyze), which does not follow variadic calls, sees the -1.
+ */
+#define errf(err, errsize, ...) (fmtbuf((err), (errsize), __VA_ARGS__), -1)
+
+/*
  * Atomic output: atomic_open() creates a temporary file beside path (same directory) and
  * returns a stream on it; atomic_commit() flushes, fsyncs, closes and renames it over path;
  * atomic_abort() closes and removes it. Both return 0 or -1 with errno set. A temporary
