@@ -1,4 +1,5 @@
 /* encode: clean rows in, a feature matrix out — scaling, one-hot, a 0/1 target, ids kept. */
+#include <assert.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -117,6 +118,7 @@ parse_options(int argc, char **argv)
 			opt.clip = 1;
 			break;
 		case 'o':
+			assert(optarg != NULL); /* getopt_long: -o requires an argument */
 			if (strcmp(optarg, "csv") != 0 && strcmp(optarg, "stream") != 0)
 				usage_die("-o: expected csv or stream, not '%s'", optarg);
 			opt.csv = strcmp(optarg, "csv") == 0;

@@ -523,11 +523,13 @@ main(int argc, char **argv)
 	const char *name;
 	struct gbt_model *m;
 	char err[256];
+	int search; /* opt.cli.search, read once: p is configured on either branch */
 
 	setprogname(argv[0]);
 	signals_init();
 	parse_options(argc, argv);
-	if (!opt.cli.search) {
+	search = opt.cli.search;
+	if (!search) {
 		params = search_cli_fixed(&opt.cli, &nparams);
 		configure(&p, params, nparams);
 	}
@@ -538,7 +540,7 @@ main(int argc, char **argv)
 	table_to_dataset(&ttrain, &train);
 	if (opt.valid_path)
 		table_to_dataset(&tvalid, &valid);
-	if (opt.cli.search) {
+	if (search) {
 		run_search(&train, &res);
 		configure(&p, res.cands[res.best].params, res.cands[res.best].nparams);
 	}
@@ -548,17 +550,17 @@ main(int argc, char **argv)
 	model_init(&mm, &gbt_kind);
 	model_set_features(&mm, train.features, train.nfeatures, train.target);
 	add_params(&mm, &p);
-	set_meta(&mm, m, &train, opt.valid_path ? &valid : NULL, opt.cli.search ? &res : NULL);
+	set_meta(&mm, m, &train, opt.valid_path ? &valid : NULL, search ? &res : NULL);
 	mm.fitted = m;
 	model_save(stdout, "stdout", &mm);
 	if (opt.report_path)
 		write_report(opt.report_path, m, &train, opt.valid_path ? &valid : NULL,
-		             opt.cli.search ? &res : NULL);
+		             search ? &res : NULL);
 	model_free(&mm);
 	dataset_free(&train);
 	if (opt.valid_path)
 		dataset_free(&valid);
-	if (opt.cli.search)
+	if (search)
 		search_result_free(&res);
 	else
 		free(params);

@@ -625,7 +625,7 @@ int
 main(int argc, char **argv)
 {
 	struct candidate *cands;
-	struct decision dec;
+	struct decision dec, *registered = NULL; /* &dec once the registry has decided */
 	struct dataset d;
 	struct reg_run run;
 	struct jbuf run_metrics;
@@ -653,12 +653,13 @@ main(int argc, char **argv)
 	if (opt.registry != NULL) {
 		record_run(&run, argv + optind, n, &cands[winner], &d, sha, &run_metrics);
 		register_winner(&cands[winner], &d, &run, &dec);
+		registered = &dec;
 		jbuf_free(&run_metrics);
 	}
 	if (opt.scores)
 		write_scores(cands, n, &d);
 	if (opt.report)
-		write_report(cands, n, winner, &d, opt.registry ? &dec : NULL);
+		write_report(cands, n, winner, &d, registered);
 	if (fwrite(cands[winner].bytes, 1, cands[winner].len, stdout) != cands[winner].len)
 		die("stdout:");
 	fshut(stdout, "stdout");

@@ -309,8 +309,9 @@ write_split(struct source *src, const struct schema *in, size_t nrows, const uns
 	struct output train, test;
 	const struct batch *b;
 	size_t row = 0;
+	int with_test = opt.test != NULL; /* read once: the analyzer sees it cannot change */
 
-	if (opt.test)
+	if (with_test)
 		output_open(&test, opt.test, in, 0);
 	output_open(&train, opt.train, in, fold != NULL);
 	while ((b = source_next(src)) != NULL) {
@@ -319,7 +320,7 @@ write_split(struct source *src, const struct schema *in, size_t nrows, const uns
 		append_rows(&train.b, b, is_test ? is_test + row : NULL, 0,
 		            fold ? fold + row : NULL);
 		output_flush(&train);
-		if (opt.test) {
+		if (with_test) {
 			append_rows(&test.b, b, is_test + row, 1, NULL);
 			output_flush(&test);
 		}
@@ -327,7 +328,7 @@ write_split(struct source *src, const struct schema *in, size_t nrows, const uns
 	}
 	if (row != nrows)
 		die("%s: the file shrank between its two readings", input);
-	if (opt.test)
+	if (with_test)
 		output_close(&test);
 	output_close(&train);
 }

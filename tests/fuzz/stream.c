@@ -12,10 +12,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (r != NULL) {
 		struct batch b;
-		int rc;
 
 		batch_init(&b, stream_reader_schema(r));
-		while ((rc = stream_read_batch(r, &b)) == 1) {
+		while (stream_read_batch(r, &b) == 1) {
 			size_t len;
 
 			/* touch every value the reader handed over */
