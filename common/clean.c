@@ -1043,6 +1043,8 @@ learn_numeric(struct colrule *r, long j, const struct batch *held, size_t nheld)
 		const double *x = held[b].cols[j].f64;
 		size_t n = held[b].nrows;
 
+		if (n == 0)
+			continue; /* tmp may not be allocated yet: no memcpy from NULL */
 		if (n > cap) {
 			cap = n;
 			tmp = xreallocarray(tmp, cap, sizeof *tmp);

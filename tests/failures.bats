@@ -61,6 +61,10 @@ tool_name() { echo "${1%% *}"; }
 	run_split bounded csvclean -o csv h.csv
 	assert_success
 	assert_output "a,b"
+	# learning a median from no rows (a memcpy from NULL, caught by UBSan)
+	run_split bounded csvclean --numeric a --impute-median a -o csv h.csv
+	assert_success
+	assert_output "a,b"
 }
 
 @test "a header only stream: the stream readers that need rows say so" {
