@@ -56,7 +56,8 @@ help:
 	@echo 'make pipeline   the full training run (pipelines/train.sh)'
 	@echo 'make data       put data/raw/raw_data.csv in place (DATA_CACHE=dir to copy)'
 	@echo 'make bench      benchmarks against the peers (bench/)'
-	@echo 'make lint       clang-format, cppcheck and shellcheck'
+	@echo 'make lint       clang-format, cppcheck, shellcheck and make analyze'
+	@echo 'make analyze    clang static analyzer (scan-build) over the whole build'
 	@echo 'make deps       install missing Debian/Ubuntu packages'
 	@echo 'make install    PREFIX=$(PREFIX) DESTDIR= ; make uninstall'
 
@@ -227,6 +228,22 @@ fuzz: $(FUZZ_BINS)
 			-artifact_prefix=tests/fuzz/crashes/$$f- $(FUZZ_ARGS) \
 			build/fuzz/corpus/$$f tests/fuzz/corpus/$$f; \
 	done
+
+# --- static analysis -------------------------------------------------------------------------
+# clang's static analyzer (scan-build, from clang-tools) over a from-scratch build of the tools,
+# the unit tests and the fuzz replayers, in build/analyze so that bin/ is left alone; any
+# warning fails (--status-bugs) and leaves its HTML report in build/analyze/report.
+# A prerequisite of lint.
+SCAN_BUILD = $(shell command -v scan-build || command -v scan-build-14 || echo scan-build)
+
+.PHONY: analyze analyze-build
+lint: analyze
+analyze: deps
+	rm -rf build/analyze
+	$(SCAN_BUILD) --status-bugs -o build/analyze/report $(MAKE) -s -j$(JOBS) NO_DEPS=1 \
+		BUILD=build/analyze OUTBIN=build/analyze/bin analyze-build
+
+analyze-build: $(BINS) $(UNITBINS) $(FUZZ_REPLAY)
 
 # The harnesses are linted with the rest (an extra prerequisite of lint, no edit to its rule).
 .PHONY: fuzz-lint
