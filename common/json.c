@@ -394,9 +394,16 @@ parse_number(struct parser *p, double *x)
 		while (p->pos < p->len && s[p->pos] >= '0' && s[p->pos] <= '9')
 			p->pos++;
 	}
-	if (parse_f64(s + start, p->pos - start, x) == -1)
+	switch (parse_f64(s + start, p->pos - start, x)) {
+	case 0:
+		return 0;
+	case -2:
+		p->pos = start;
+		return fail(p, "number out of the range of a double");
+	default:
+		p->pos = start;
 		return fail(p, "bad number");
-	return 0;
+	}
 }
 
 static int parse_value(struct parser *p, struct json *j, int depth);
@@ -491,6 +498,8 @@ json_parse(const char *s, size_t len, struct json *out, char *err, size_t errsiz
 {
 	struct parser p = {s, len, 0, err, errsize};
 
+	if (len >= 3 && memcmp(s, "\xef\xbb\xbf", 3) == 0)
+		p.pos = 3; /* a byte-order mark, which RFC 8259 lets a parser ignore */
 	if (parse_value(&p, out, 0) < 0) {
 		json_free(out);
 		return -1;

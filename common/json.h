@@ -49,8 +49,11 @@ struct json {
 };
 
 /*
- * Parse exactly one JSON value in s[0..len) (surrounding white space allowed): 0, or -1
- * with the byte offset and what was expected in err. On error *out is left empty.
+ * Parse exactly one JSON value in s[0..len) (surrounding white space and a leading
+ * byte-order mark allowed): 0, or -1 with the byte offset and what was expected in err.
+ * A number out of the range of a double is an error; a key repeated in an object is kept
+ * (json_get finds the last, as Python's json does: registry logs hold such objects). On
+ * error *out is left empty.
  */
 int json_parse(const char *s, size_t len, struct json *out, char *err, size_t errsize);
 void json_free(struct json *j);

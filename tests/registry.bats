@@ -310,6 +310,8 @@ nul
 {"a":1} x
 "\u0000"
 EOF2
+	# a number past a double's range, a byte-order mark
+	printf '[1e400]\n\xef\xbb\xbf[1]\n' >>in.txt
 	run "$PIPEML_UNIT/json_tool" <in.txt
 	assert_success
 	assert_output - <<'EOF2'
@@ -327,6 +329,8 @@ error: offset 4: unterminated string
 error: offset 0: expected a JSON value
 error: offset 8: trailing characters after the JSON value
 error: offset 7: \u0000 in string
+error: offset 1: number out of the range of a double
+[1]
 EOF2
 	# what it writes back means what it read
 	head -3 in.txt >valid.txt
