@@ -7,11 +7,57 @@
 
 #define FONT "font-family=\"sans-serif\""
 
+/*
+ * The length of the well-formed UTF-8 sequence at s (RFC 3629: no overlong forms, no
+ * surrogates, nothing past U+10FFFF), or 0.
+ */
+static size_t
+utf8_len(const unsigned char *s)
+{
+	size_t n;
+	unsigned lo = 0x80, hi = 0xbf;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	if (s[0] == 0xe0)
+		lo = 0xa0;
+	else if (s[0] == 0xed)
+		hi = 0x9f;
+	else if (s[0] == 0xf0)
+		lo = 0x90;
+	else if (s[0] == 0xf4)
+		hi = 0x8f;
+	if (s[1] < lo || s[1] > hi)
+		return 0;
+	for (size_t i = 2; i < n; i++)
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	return n;
+}
+
 void
 svg_escape(FILE *fp, const char *s)
 {
-	for (; *s; s++) {
-		switch (*s) {
+	const unsigned char *u = (const unsigned char *)s;
+
+	while (*u) {
+		size_t n = utf8_len(u);
+
+		if (n == 0 || (*u < 0x20 && *u != '\t' && *u != '\n' && *u != '\r') || *u == 0x7f) {
+			/* not text a page can hold (XML 1.0's characters): U+FFFD shows where */
+			fputs("\xef\xbf\xbd", fp);
+			u++;
+			continue;
+		}
+		switch (*u) {
 		case '&':
 			fputs("&amp;", fp);
 			break;
@@ -28,8 +74,9 @@ svg_escape(FILE *fp, const char *s)
 			fputs("&#39;", fp);
 			break;
 		default:
-			fputc(*s, fp);
+			fwrite(u, 1, n, fp);
 		}
+		u += n;
 	}
 }
 

@@ -17,7 +17,10 @@ struct svg_plot {
 	double xmin, xmax, ymin, ymax;   /* the data range of the plotting area */
 };
 
-/* s as HTML/SVG text or attribute value: & < > " ' escaped. */
+/*
+ * s as HTML/SVG text or attribute value: & < > " ' escaped; each byte of invalid UTF-8 and
+ * each control character but tab, CR and LF written as U+FFFD, so the page stays well formed.
+ */
 void svg_escape(FILE *fp, const char *s);
 /* A round tick step (1, 2 or 5 × 10^k) giving about nticks ticks over range. */
 double svg_nice_step(double range, int nticks);

@@ -7,6 +7,7 @@
 
 #include "json.h"
 #include "metrics.h"
+#include "model.h"
 #include "registry.h"
 #include "svg.h"
 #include "util.h"
@@ -22,8 +23,9 @@ static struct {
 /* Okabe–Ito colours, distinguishable with the common colour-vision deficiencies. */
 static const char *const palette[] = {"#0072B2", "#D55E00", "#009E73", "#CC79A7",
                                       "#E69F00", "#56B4E9", "#000000"};
-#define NCOLORS (sizeof palette / sizeof palette[0])
-#define CHOSEN  "#D55E00"
+#define NCOLORS         (sizeof palette / sizeof palette[0])
+#define CHOSEN          "#D55E00"
+#define REPORT_MAX_SIZE (256 << 20) /* bytes of JSON read: pick-best's or a search report */
 
 /* The page's inputs, read and checked. */
 struct run {
@@ -116,19 +118,17 @@ load_json(const char *path, struct json *j)
 {
 	const char *name;
 	FILE *fp = open_input(path, &name);
-	size_t len = 0, cap = 1 << 16;
-	char *buf = xmalloc(cap), err[256];
+	char *buf, err[256];
+	size_t len;
 	int rc;
 
-	for (;;) {
-		len += fread(buf + len, 1, cap - len, fp);
-		if (len < cap)
-			break;
-		cap *= 2;
-		buf = xreallocarray(buf, cap, 1);
-	}
-	if (ferror(fp))
+	rc = mp_read_file(fp, REPORT_MAX_SIZE, &buf, &len);
+	if (rc == -1)
 		die("%s:", name);
+	if (rc == -2)
+		die("%s: over %d bytes: not a report", name, REPORT_MAX_SIZE);
+	if (len == 0)
+		die("%s: empty input: expected a JSON report", name);
 	if (fp != stdin)
 		fclose(fp);
 	rc = json_parse(buf, len, j, err, sizeof err);
@@ -136,6 +136,18 @@ load_json(const char *path, struct json *j)
 	if (rc < 0)
 		die("%s: %s", name, err);
 	return name;
+}
+
+/* A search report (fit-logreg or fit-gbt --report): an object whose "search" is null or one. */
+static void
+load_search(const char *path, struct json *j)
+{
+	const char *name = load_json(path, j);
+	const struct json *s = json_get(j, "search");
+
+	if (s == NULL || (s->type != JSON_NULL && s->type != JSON_OBJ))
+		die("%s: not a search report (fit-logreg or fit-gbt --report): \"search\" is %s",
+		    name, s == NULL ? "missing" : "not an object");
 }
 
 /* The member key of obj, of type t; dies naming the file and what was expected. */
@@ -181,9 +193,11 @@ check_pick(struct run *r)
 
 	r->metric = need(&r->pick, "metric", JSON_STR, r->path, "")->str;
 	r->cands = need(&r->pick, "candidates", JSON_ARR, r->path, "");
+	need(&r->pick, "rows", JSON_NUM, r->path, "");
 	w = need(&r->pick, "winner", JSON_NUM, r->path, "")->num;
 	if (!(w >= 0 && w < (double)r->cands->n && w == floor(w)))
-		die("%s: \"winner\" %g is not one of the %zu candidates", r->path, w, r->cands->n);
+		die("%s: \"winner\" %.17g is not one of the %zu candidates", r->path, w,
+		    r->cands->n);
 	r->winner = (size_t)w;
 	for (size_t i = 0; i < r->cands->n; i++) {
 		const struct json *c = &r->cands->items[i];
@@ -870,7 +884,7 @@ main(int argc, char **argv)
 	check_pick(&r);
 	r.searches = xcalloc(opt.nsearches + 1, sizeof *r.searches);
 	for (size_t i = 0; i < opt.nsearches; i++)
-		load_json(opt.searches[i], &r.searches[i]);
+		load_search(opt.searches[i], &r.searches[i]);
 	open_registry(&r);
 	write_head(stdout);
 	write_header(stdout, &r);
