@@ -614,6 +614,8 @@ load_object(struct drift_ref *r, const msgpack_object *m, char *err, size_t errs
 	    cols->type != MSGPACK_OBJECT_ARRAY || cols->via.array.size > STREAM_MAX_COLUMNS ||
 	    score == NULL)
 		return errf(err, errsize, "reference without rows, bins, max_points or columns");
+	if (r->rows == 0)
+		return errf(err, errsize, "a reference of no rows");
 	r->nbins = bins;
 	r->maxpoints = maxpoints;
 	r->cols = xcalloc(cols->via.array.size + 1, sizeof *r->cols);

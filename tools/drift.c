@@ -344,6 +344,8 @@ save_reference(struct run *run)
 	struct atomic_file af;
 	char source[256];
 
+	if (run->rows == 0)
+		die("%s: no rows: a reference is learned from the training rows", run->name);
 	drift_learn_finish(&run->ref);
 	snprintf(source, sizeof source, "%s%s%s", run->name, opt.state ? " via " : "",
 	         opt.state ? opt.state : "");
