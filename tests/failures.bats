@@ -1,15 +1,19 @@
 #!/usr/bin/env bats
 # The bad-input matrix (issue 10): every tool that reads input, fed hostile or malformed
 # input, exits with its documented status and one clear message, within bounded memory.
-# CSV readers: from-csv, csvclean. Stream readers: to-csv, encode, split, fit-logreg,
-# fit-gbt, pick-best. Model readers: export, registry, pick-best. State readers: csvclean,
-# encode.
+# CSV readers: from-csv, csvclean, score and drift through the states. Stream readers: to-csv,
+# encode, split, fit-logreg, fit-gbt, pick-best, score, drift. Model readers: export, registry,
+# pick-best, score, drift --model. State readers: csvclean, encode, score, drift. JSON
+# readers: report.
 
 load helper
 
-CSV_TOOLS=("from-csv" "csvclean -o csv")
+# score and drift read CSV through states learned on n.csv (make_scorers)
+CSV_TOOLS=("from-csv" "csvclean -o csv" "score -m lr.model -s c.state -s e.state"
+	"drift --reference refc.mp --state c.state")
 STREAM_TOOLS=("to-csv" "encode" "split -t test.st" "fit-logreg" "fit-gbt -j 1"
-	"pick-best g.model -t")
+	"pick-best g.model -t" "score -m g.model" "drift --reference ref.mp"
+	"drift --save-reference out.ref")
 
 setup() {
 	cd "$BATS_TEST_TMPDIR" || exit 1
@@ -23,6 +27,19 @@ make_stream() {
 make_model() {
 	make_stream
 	fit-gbt -j 1 --param n_estimators=1 <n.st >g.model
+}
+# For score, drift and report, besides g.model: the cleaning and encoding states of n.csv
+# (c.state, e.state), a logistic regression on them (lr.model), drift references of the
+# stream (ref.mp) and of the CSV through the cleaning state (refc.mp), pick-best's report
+# (pick.json).
+make_scorers() {
+	make_model
+	csvclean --numeric a,b --role y=target --save-state c.state -o stream n.csv |
+		encode -y y -s a,b -S e.state >enc.st
+	fit-logreg enc.st >lr.model
+	drift --save-reference ref.mp n.st
+	drift --save-reference refc.mp --state c.state n.csv
+	pick-best -R pick.json -t enc.st lr.model >/dev/null 2>&1
 }
 
 # Run "$@" (a tool and its arguments, word-split) with the virtual memory bounded to 1 GiB,
@@ -39,8 +56,8 @@ bounded() {
 # The first word of a tool's command line (its name in messages).
 tool_name() { echo "${1%% *}"; }
 
-@test "empty stdin: each CSV and stream reader exits 1 naming what it expected" {
-	make_model
+@test "empty stdin: each CSV, stream and JSON reader exits 1 naming what it expected" {
+	make_scorers
 	local t
 	for t in "${CSV_TOOLS[@]}"; do
 		run_split bounded "$t" </dev/null
@@ -52,6 +69,10 @@ tool_name() { echo "${1%% *}"; }
 		assert_failure 1
 		assert_equal "$stderr" "$(tool_name "$t"): stdin: empty input: expected a pipeml stream header"
 	done
+	run_split bounded report </dev/null
+	assert_failure 1
+	assert_equal "$stderr" "report: stdin: empty input: expected a JSON report"
+	[ ! -e out.ref ]
 }
 
 @test "only a header: CSV readers keep the columns and write no rows" {
@@ -65,6 +86,25 @@ tool_name() { echo "${1%% *}"; }
 	run_split bounded csvclean --numeric a --impute-median a -o csv h.csv
 	assert_success
 	assert_output "a,b"
+	# score: no rows to score; drift: nothing to compare, but no reference from no rows
+	make_scorers
+	printf 'a,b,y\n' >h.csv
+	run_split bounded score -m lr.model -s c.state -s e.state h.csv
+	assert_success
+	assert_output "probability,label"
+	assert_equal "$stderr" "score: 0 rows in, 0 scored (0 positive at 0.5), 0 rejected"
+	run_split bounded drift -q --reference refc.mp --state c.state h.csv
+	assert_success
+	run_split bounded drift --save-reference h.ref --state c.state h.csv
+	assert_failure 1
+	assert_equal "$stderr" "drift: h.csv: no rows: a reference is learned from the training rows"
+	[ ! -e h.ref ]
+}
+
+@test "only a header, JSON: report names the first member it misses" {
+	run_split bounded report <<<'{}'
+	assert_failure 1
+	assert_equal "$stderr" 'report: stdin: "metric" is missing, expected a string (pick-best --report)'
 }
 
 @test "a header only stream: the stream readers that need rows say so" {
@@ -78,6 +118,29 @@ tool_name() { echo "${1%% *}"; }
 	run_split fit-gbt -j 1 h.st
 	assert_failure 1
 	[[ "$stderr" == "fit-gbt: h.st: "* ]] || fail "$stderr"
+	make_scorers
+	printf 'a,b,y\n' | from-csv -n a,b,y -r a=feature -r b=feature -r y=target >h.st
+	run_split bounded score -m g.model h.st
+	assert_success
+	assert_output "probability,label"
+	assert_equal "$stderr" "score: 0 rows in, 0 scored (0 positive at 0.5), 0 rejected"
+	run_split bounded drift -q --reference ref.mp h.st
+	assert_success
+	# a reference from no rows would call anything drift-free: refused, and refused to load
+	run_split bounded drift --save-reference h.ref h.st
+	assert_failure 1
+	assert_equal "$stderr" "drift: h.st: no rows: a reference is learned from the training rows"
+	[ ! -e h.ref ]
+	"$PY" -c '
+import msgpack
+with open("ref.mp", "rb") as f:
+    r = msgpack.unpackb(f.read())
+r["rows"] = 0
+with open("empty.ref", "wb") as f:
+    f.write(msgpack.packb(r))'
+	run_split bounded drift --reference empty.ref n.st
+	assert_failure 1
+	assert_equal "$stderr" "drift: empty.ref: a reference of no rows"
 }
 
 @test "duplicate header names are refused by the CSV readers" {
@@ -88,11 +151,43 @@ tool_name() { echo "${1%% *}"; }
 	run_split bounded csvclean -o csv d.csv
 	assert_failure 1
 	assert_equal "$stderr" "csvclean: d.csv:1: duplicate column name 'a' (column 3)"
+	make_scorers
+	printf 'a,b,a\n1,2,0\n' >d.csv
+	local t
+	for t in "${CSV_TOOLS[@]:2}"; do
+		run_split bounded "$t" d.csv
+		assert_failure 1
+		assert_equal "$stderr" "$(tool_name "$t"): d.csv:1: duplicate column name 'a' (column 3)"
+	done
+}
+
+@test "duplicate column names in a stream header are refused; in JSON the last key counts" {
+	make_scorers
+	"$PY" -c '
+import msgpack, sys
+u = msgpack.Unpacker(open("n.st", "rb"), raw=False)
+objs = list(u)
+objs[0]["columns"][1]["name"] = "a"
+sys.stdout.buffer.write(b"".join(msgpack.packb(o) for o in objs))' >d.st
+	local t
+	for t in "${STREAM_TOOLS[@]}"; do
+		run_split bounded "$t" d.st
+		assert_failure 1
+		assert_equal "$stderr" "$(tool_name "$t"): d.st: duplicate column name 'a' in the stream header"
+	done
+	# JSON leaves a repeated key open: report takes the last, as Python's json does (the
+	# registry's log, which report also reads, holds such objects)
+	sed 's/"winner":0,/"winner":0,"metric":"accuracy",/' pick.json >d.json
+	[ "$(grep -o '"metric"' d.json | wc -l)" -eq 2 ] || fail "no duplicate made"
+	run_split bounded report d.json
+	assert_success
+	[[ "$output" == *"Chosen by <b>accuracy</b>"* ]] || fail "not the last metric"
 }
 
 @test "a 10 MB single field is refused at the 1 MiB field limit, in bounded memory" {
+	make_scorers
 	{
-		printf 'a\n'
+		printf 'a,b,y\n'
 		head -c 10000000 /dev/zero | tr '\0' x
 		printf '\n'
 	} >big.csv
@@ -113,9 +208,25 @@ tool_name() { echo "${1%% *}"; }
 	assert_equal "$stderr" "from-csv: bigq.csv:2: field 1 is longer than 1048576 bytes"
 }
 
+@test "a 10 MB JSON string is data to report: its page holds it, in bounded memory" {
+	make_scorers
+	"$PY" -c '
+s = open("pick.json").read()
+assert "\"lr.model\"" in s
+open("big.json", "w").write(s.replace("\"lr.model\"", "\"" + "x" * 10**7 + "\""))'
+	bounded report big.json >big.html 2>err.txt || fail "exit $?: $(cat err.txt)"
+	[ ! -s err.txt ] || fail "$(cat err.txt)"
+	"$PY" -c 'assert b"x" * 10**7 in open("big.html", "rb").read()'
+	# an endless input is cut at the 256 MiB limit
+	run_split bounded report /dev/zero
+	assert_failure 1
+	assert_equal "$stderr" "report: /dev/zero: over 268435456 bytes: not a report"
+}
+
 @test "a line of one million commas is refused at the 65536-field limit" {
+	make_scorers
 	{
-		printf 'a\n'
+		printf 'a,b,y\n'
 		head -c 1000000 /dev/zero | tr '\0' ,
 		printf '\n'
 	} >commas.csv
@@ -125,16 +236,35 @@ tool_name() { echo "${1%% *}"; }
 		assert_failure 1
 		assert_equal "$stderr" "$(tool_name "$t"): commas.csv:2: more than 65536 fields in a record"
 	done
+	# JSON: an array of a million empty elements
+	{
+		printf '['
+		head -c 1000000 /dev/zero | tr '\0' ,
+		printf ']'
+	} >commas.json
+	run_split bounded report commas.json
+	assert_failure 1
+	assert_equal "$stderr" "report: commas.json: offset 1: expected a JSON value"
 }
 
 @test "a NUL byte in a field is an error naming line and field" {
-	printf 'a,b\n1,2\n3,x\0y\n' >nul.csv
+	make_scorers
+	printf 'a,b,y\n1,2,0\n3,x\0y,1\n' >nul.csv
 	local t
 	for t in "${CSV_TOOLS[@]}"; do
 		run_split bounded "$t" nul.csv
 		assert_failure 1
 		assert_equal "$stderr" "$(tool_name "$t"): nul.csv:3: field 2 holds a NUL byte"
 	done
+	# JSON: raw in a string (a control character) or between values
+	sed 's/"lr.model"/"lr\x00.model"/' pick.json >nul.json
+	run_split bounded report nul.json
+	assert_failure 1
+	[[ "$stderr" =~ ^report:\ nul\.json:\ offset\ [0-9]+:\ control\ character\ in\ string$ ]] || fail "$stderr"
+	printf '\0' | cat pick.json - >nul2.json
+	run_split bounded report nul2.json
+	assert_failure 1
+	assert_equal "$stderr" "report: nul2.json: offset $(stat -c %s pick.json): trailing characters after the JSON value"
 }
 
 @test "invalid UTF-8 is data: its bytes go through unchanged" {
@@ -143,6 +273,30 @@ tool_name() { echo "${1%% *}"; }
 	cmp bad.csv out.csv
 	csvclean -o csv bad.csv >out2.csv
 	cmp bad.csv out2.csv
+}
+
+@test "invalid UTF-8 is data to score and drift; report's page shows it as U+FFFD" {
+	make_scorers
+	# score: an id's bytes go to the output unchanged
+	printf 'id,a,b,y\n\xff\xfe,1,2,0\n\xc3(,2,1,1\n' >bad.csv
+	from-csv -r id=id -r a=feature -r b=feature -r y=target bad.csv >bad.st
+	run_split bounded score -m g.model bad.st
+	assert_success
+	assert_output "$(printf 'id,probability,label\n\xff\xfe,0.5,1\n\xc3(,0.5,1')"
+	# drift: a category like any other
+	from-csv -r y=target bad.csv >cat.st
+	run_split bounded drift --save-reference cat.ref cat.st
+	assert_success
+	run_split bounded drift -q --reference cat.ref cat.st
+	assert_success
+	# report: the page stays UTF-8 (and well formed): each bad byte, and a control
+	# character, is U+FFFD
+	sed 's/"lr.model"/"\xff\xfe.model"/; s/"f1":/"metric\\u0001":0,"f1":/' pick.json >u.json
+	bounded report u.json >u.html
+	"$PY" -c '
+p = open("u.html", encoding="utf-8").read()
+assert "\ufffd\ufffd.model" in p, "no U+FFFD for the bad bytes"
+assert "\x01" not in p'
 }
 
 @test "CRLF and lone CR end records; a lone CR then LF loses no record" {
@@ -163,6 +317,35 @@ tool_name() { echo "${1%% *}"; }
 	run_split from-csv in.csv
 	assert_failure 1
 	assert_equal "$stderr" "from-csv: in.csv:4: 3 fields where the header has 2"
+}
+
+@test "CRLF, lone CR and a byte-order mark: score, drift and report read them as LF" {
+	make_scorers
+	score -m lr.model -s c.state -s e.state n.csv >lf.out 2>/dev/null
+	drift -q --reference refc.mp --state c.state --report lf.json n.csv
+	report <pick.json >lf.html
+	local f
+	for f in crlf cr bom; do
+		case $f in
+		crlf) sed 's/$/\r/' n.csv ;;
+		cr) tr '\n' '\r' <n.csv ;;
+		bom) printf '\xef\xbb\xbf' | cat - n.csv ;;
+		esac >"$f.csv"
+		run_split bounded score -m lr.model -s c.state -s e.state "$f.csv"
+		assert_success
+		assert_equal "$output" "$(cat lf.out)"
+		run_split bounded drift -q --reference refc.mp --state c.state --report "$f.json" "$f.csv"
+		assert_success
+		cmp lf.json "$f.json"
+		# JSON: CR and LF are white space; a leading BOM is skipped
+		case $f in
+		crlf) sed 's/,/,\r\n/g' pick.json ;;
+		cr) sed 's/,/,\r/g' pick.json ;;
+		bom) printf '\xef\xbb\xbf' | cat - pick.json ;;
+		esac >"$f.pick"
+		bounded report <"$f.pick" >"$f.html" || fail "report, $f: exit $?"
+		cmp lf.html "$f.html"
+	done
 }
 
 @test "a byte-order mark is not part of the first column's name" {
@@ -203,27 +386,127 @@ tool_name() { echo "${1%% *}"; }
 	assert_output "$(printf 'a,b\n-0,1')"
 }
 
+@test "numbers: score rejects the row that drift refuses; -0 is 0 to both" {
+	make_scorers
+	local v msg
+	for v in 1e400 nan inf 0x10 ' 5 '; do
+		printf 'a,b,y\n%s,1,0\n' "$v" >num.csv
+		case "$v" in
+		1e400) msg="1e400 is out of the range of a double" ;;
+		*) msg="'$v' is not a number (--coerce reads it as missing)" ;;
+		esac
+		run_split bounded score -m lr.model -s c.state -s e.state -r rej.csv num.csv
+		assert_success
+		assert_output "probability,label"
+		assert_equal "$stderr" "score: 1 rows in, 0 scored (0 positive at 0.5), 1 rejected to rej.csv"
+		[[ "$(tail -1 rej.csv)" == *",line 2: column 'a': $msg" ]] || fail "$(cat rej.csv)"
+		run_split bounded drift --reference refc.mp --state c.state num.csv
+		assert_failure 1
+		assert_equal "$stderr" "drift: num.csv:2: column 'a': $msg"
+	done
+	sed 's/^0,2,0$/-0,2,0/' n.csv >negz.csv
+	grep -q '^-0,' negz.csv
+	score -m lr.model -s c.state -s e.state n.csv >pos.out 2>/dev/null
+	run_split bounded score -m lr.model -s c.state -s e.state negz.csv
+	assert_success
+	assert_equal "$output" "$(cat pos.out)"
+	run_split bounded drift -q --reference refc.mp --state c.state negz.csv
+	assert_success
+}
+
+@test "numbers in a stream: NaN scores as missing, ±inf and -0 as numbers" {
+	make_scorers
+	"$PY" -c '
+import msgpack, struct, sys
+objs = list(msgpack.Unpacker(open("enc.st", "rb"), raw=False))
+names = [c["name"] for c in objs[0]["columns"]]
+objs[1][2 + names.index("a")] = struct.pack("<6d", float("nan"), float("inf"), -0.0, 1e308,
+                                            float("-inf"), 0.5)
+sys.stdout.buffer.write(b"".join(msgpack.packb(o) for o in objs))' >special.st
+	run_split bounded score -m lr.model special.st
+	assert_success
+	assert_equal "${lines[1]}" ","
+	assert_equal "${lines[2]}" "1,1"
+	assert_equal "${lines[5]}" "0,0"
+	assert_equal "$stderr" "score: 6 rows in, 6 scored (2 positive at 0.5), 0 rejected"
+	run_split bounded drift --reference ref.mp special.st
+	[ "$status" -eq 3 ] || fail "exit $status: $stderr"
+	assert_equal "${stderr##*$'\n'}" "drift: drift"
+}
+
+@test "numbers in report's JSON: out of range, nan and hex are errors, a string is not a number" {
+	make_scorers
+	local v
+	for v in 1e400 nan 0x10 '" 5 "' -0 2147483648; do
+		sed "s/\"winner\":0,/\"winner\":$v,/" pick.json >num.json
+		run_split bounded report num.json
+		case "$v" in
+		1e400) msg="number out of the range of a double" ;;
+		nan) msg="expected a JSON value" ;;
+		0x10) msg="expected ',' or '}'" ;;
+		esac
+		case "$v" in
+		-0) assert_success ;;
+		'" 5 "') assert_failure 1
+			assert_equal "$stderr" 'report: num.json: "winner" is a string, expected a number (pick-best --report)' ;;
+		2147483648) assert_failure 1
+			assert_equal "$stderr" 'report: num.json: "winner" 2147483648 is not one of the 1 candidates' ;;
+		*) assert_failure 1
+			[[ "$stderr" =~ ^report:\ num\.json:\ offset\ [0-9]+:\ (.*)$ ]] || fail "$stderr"
+			assert_equal "${BASH_REMATCH[1]}" "$msg" ;;
+		esac
+	done
+	sed 's/"rows":6,/"rows":" 5 ",/' pick.json >num.json
+	run_split bounded report num.json
+	assert_failure 1
+	assert_equal "$stderr" 'report: num.json: "rows" is a string, expected a number (pick-best --report)'
+}
+
 # stream.bats cuts at every offset for to-csv; the other readers share its code, so every
-# third offset of a two-row stream keeps this quick (under the sanitizers too).
-@test "a stream cut at every third byte offset: every stream reader exits 1 with one message" {
-	make_model
+# third offset of a two-row stream keeps this quick (under the sanitizers too); score and
+# drift, the inference side, at every offset.
+@test "a stream cut at every third byte offset (score, drift: every): each stream reader exits 1 with one message" {
+	make_scorers
 	printf 'a,b,y\n1,2,0\n2,1,1\n' | from-csv -r a=feature -r b=feature -r y=target >n2.st
-	local size off t name
+	local size off t name step rc err
 	size=$(stat -c %s n2.st)
 	for t in "${STREAM_TOOLS[@]}"; do
 		name=$(tool_name "$t")
-		for ((off = 0; off < size; off += 3)); do
+		case "$name" in
+		score | drift) step=1 ;;
+		*) step=3 ;;
+		esac
+		for ((off = 0; off < size; off += step)); do
 			head -c "$off" n2.st >cut.st
-			run_split bounded "$t" cut.st
-			[ "$status" -eq 1 ] || fail "$name, cut at $off: exit $status: $stderr"
-			[[ "$stderr" == "$name: cut.st: "* ]] || fail "$name, cut at $off: $stderr"
-			[ "$(printf '%s\n' "$stderr" | wc -l)" -eq 1 ] || fail "$name, cut at $off: $stderr"
+			rc=0
+			bounded "$t" cut.st >/dev/null 2>cut.err || rc=$?
+			mapfile -t err <cut.err
+			[ "$rc" -eq 1 ] && [ "${#err[@]}" -eq 1 ] && [[ "${err[0]}" == "$name: cut.st: "* ]] ||
+				fail "$name, cut at $off: exit $rc: ${err[*]}"
 		done
+	done
+	[ ! -e out.ref ] || fail "drift --save-reference left out.ref"
+}
+
+@test "pick-best's report cut at every byte offset: report exits 1 with one message, no page" {
+	make_scorers
+	local size off rc err
+	# the last byte is the newline after the JSON value
+	[ "$(tail -c 1 pick.json | od -An -tx1)" = " 0a" ] || fail "no newline at the end"
+	size=$(($(stat -c %s pick.json) - 1))
+	for ((off = 0; off < size; off++)); do
+		head -c "$off" pick.json >cut.json
+		rc=0
+		bounded report cut.json >cut.html 2>cut.err || rc=$?
+		mapfile -t err <cut.err
+		[ "$rc" -eq 1 ] && [ "${#err[@]}" -eq 1 ] && [[ "${err[0]}" == "report: cut.json: "* ]] ||
+			fail "cut at $off: exit $rc: ${err[*]}"
+		[ ! -s cut.html ] || fail "cut at $off: a page"
 	done
 }
 
 @test "a stream header declaring 2^31 columns is refused before any allocation" {
-	make_model
+	make_scorers
 	"$PY" -c '
 import msgpack, struct, sys
 h = b"\x83" + b"".join(msgpack.packb(x) for x in ("format", "pipeml-stream", "version", 1, "columns"))
@@ -234,6 +517,12 @@ sys.stdout.buffer.write(h + b"\xdd" + struct.pack(">I", 2**31) + b"\xc0" * 64)' 
 		assert_failure 1
 		assert_equal "$stderr" "$(tool_name "$t"): wide.st: object declares 2147483648 elements, over the limit of 4194304"
 	done
+	[ ! -e out.ref ] || fail "drift --save-reference left out.ref"
+	# JSON declares no sizes: its bomb is depth (and an index, in the numbers test)
+	"$PY" -c 'print("[" * 100000 + "]" * 100000)' >deep.json
+	run_split bounded report deep.json
+	assert_failure 1
+	assert_equal "$stderr" "report: deep.json: offset 65: nested too deeply"
 }
 
 @test "a model whose tree points to itself is refused by every model reader" {
@@ -294,6 +583,84 @@ with open("self.model", "wb") as f:
 	run_split csvclean --state enc.state -o csv n.csv
 	assert_failure 1
 	[[ "$stderr" == "csvclean: "*"enc.state"* ]] || fail "$stderr"
+}
+
+@test "score and drift: a state learned on other columns, or of the other tool, is refused" {
+	make_scorers
+	printf 'x,z,y\n1,2,0\n2,1,1\n' >other.csv
+	csvclean --numeric x,z --role y=target --save-state oc.state -o stream other.csv |
+		encode -y y -s x,z -S oe.state >/dev/null
+	local msg="n.csv:1: the header lacks column 'x' of the state's schema"
+	run_split bounded score -m lr.model -s oc.state -s e.state n.csv
+	assert_failure 1
+	assert_equal "$stderr" "score: $msg"
+	run_split bounded drift --reference refc.mp --state oc.state n.csv
+	assert_failure 1
+	assert_equal "$stderr" "drift: $msg"
+	run_split bounded score -m lr.model -s c.state -s oe.state n.csv
+	assert_failure 1
+	assert_equal "$stderr" "score: n.csv: column 'a' is not in the state's schema (the state was learned on other columns)"
+	drift --save-reference refcm.mp --state c.state --encode-state e.state --model lr.model n.csv
+	run_split bounded drift --reference refcm.mp --state c.state --encode-state oe.state \
+		--model lr.model n.csv
+	assert_failure 1
+	assert_equal "$stderr" "drift: n.csv: column 'a' is not in the state's schema (the state was learned on other columns)"
+	# an encode state where the cleaning state belongs
+	run_split bounded drift --reference refc.mp --state e.state n.csv
+	assert_failure 1
+	assert_equal "$stderr" "drift: e.state: not a csvclean state (format is not pipeml-csvclean-state)"
+	# report's search reports: pick-best's report, or a JSON array, is not one
+	echo '[]' >arr.json
+	for f in pick.json arr.json; do
+		run_split bounded report -s "$f" pick.json
+		assert_failure 1
+		assert_output ""
+		assert_equal "$stderr" "report: $f: not a search report (fit-logreg or fit-gbt --report): \"search\" is missing"
+	done
+}
+
+@test "score and drift: a model or reference cut short, or of another schema, is refused" {
+	make_scorers
+	local f off size rc err
+	for f in lr.model ref.mp; do
+		size=$(stat -c %s "$f")
+		for ((off = 0; off < size; off += 5)); do
+			head -c "$off" "$f" >"cut.$f"
+			rc=0
+			case $f in
+			lr.model) bounded score -m "cut.$f" enc.st >/dev/null 2>cut.err || rc=$? ;;
+			ref.mp) bounded drift --reference "cut.$f" n.st >/dev/null 2>cut.err || rc=$? ;;
+			esac
+			mapfile -t err <cut.err
+			[ "$rc" -eq 1 ] && [ "${#err[@]}" -eq 1 ] && [[ "${err[0]}" == *": cut.$f: "* ]] ||
+				fail "$f cut at $off: exit $rc: ${err[*]}"
+		done
+	done
+	# drift --model: the model cut short
+	drift --save-reference refm.mp --model g.model n.st
+	head -c 100 g.model >cut.model
+	run_split bounded drift --reference refm.mp --model cut.model n.st
+	assert_failure 1
+	[[ "$stderr" == "drift: cut.model: "* ]] || fail "$stderr"
+	# another schema: a model on other features, files of the other kinds
+	printf 'x,z,y\n1,2,0\n2,1,1\n3,3,0\n' | from-csv -r x=feature -r z=feature -r y=target >o.st
+	fit-logreg o.st >o.model
+	run_split bounded score -m o.model n.st
+	assert_failure 1
+	assert_equal "$stderr" "score: n.st: feature 'x' of the model is not in the input"
+	run_split bounded score -m ref.mp n.st
+	assert_failure 1
+	assert_equal "$stderr" 'score: ref.mp: bad model: not a model (no "format": "pipeml-model")'
+	run_split bounded drift --reference g.model n.st
+	assert_failure 1
+	assert_equal "$stderr" "drift: g.model: not a drift reference (format is not pipeml-drift-reference)"
+	# a reference of other columns is schema drift, each column named (exit 3)
+	drift --save-reference o.ref o.st
+	run_split bounded drift --reference o.ref n.st
+	[ "$status" -eq 3 ] || fail "exit $status: $stderr"
+	assert_equal "$(grep '^schema' <<<"$stderr")" "$(printf "schema: column '%s' missing\n" x z)
+$(printf "schema: extra column '%s'\n" a b)"
+	assert_equal "${stderr##*$'\n'}" "drift: drift"
 }
 
 @test "a state declaring 2^28 elements is refused before msgpack-c allocates them" {
