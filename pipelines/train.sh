@@ -248,7 +248,7 @@ stage_publish() {
 	cp "$W/logreg.model" "$W/forest.model" "$W/clean.state" "$W/encode.state" "$W/drift.ref" "$stg/"
 	# The run's record (NOTEBOOK step 19): every parameter, the data's sha256, the metrics.
 	local args=() line
-	while IFS= read -r line; do args+=(-p "$line"); done < <(cat "$P"/{clean,encode,split,fit-logreg,fit-gbt,select,drift,publish})
+	while IFS= read -r line; do args+=(-p "$line"); done < <(awk '!seen[$0]++' "$P"/{clean,encode,split,fit-logreg,fit-gbt,select,drift,publish})
 	while IFS= read -r line; do args+=(-m "$line"); done < <(jq -r '.candidates[] |
 		(.file | sub(".*/"; "") | sub("\\.model$"; "")) as $n | .metrics |
 		"\($n)_test_f1=\(.f1)", "\($n)_test_accuracy=\(.accuracy)"' "$R/metrics.json")
