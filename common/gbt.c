@@ -1214,22 +1214,6 @@ grad_task(void *ctx, size_t task)
 	}
 }
 
-static float
-tree_value(const struct gbt_tree *t, const double *row)
-{
-	int32_t k = 0;
-
-	while (t->left[k] >= 0) {
-		double x = row[t->feature[k]];
-
-		if (isnan(x))
-			k = t->default_left[k] ? t->left[k] : t->right[k];
-		else
-			k = (float)x < t->threshold[k] ? t->left[k] : t->right[k];
-	}
-	return t->value[k];
-}
-
 struct update_ctx {
 	struct trainer *tr;
 	const struct gbt_tree *t;
@@ -1536,46 +1520,97 @@ struct gbt_flat {
 	int *depth;   /* its number of levels below the root */
 };
 
+/* Writes tree t's nodes to out, numbered from base; returns its number of levels below the
+ * root. nd: scratch for t->nnodes depths. */
+static int
+flatten_tree(const struct gbt_tree *t, size_t base, struct gbt_fnode *out, int *nd)
+{
+	int depth = 0;
+
+	/* children come after their parent (fit and gbt_unpack see to it) */
+	for (size_t i = 0; i < t->nnodes; i++)
+		nd[i] = 0;
+	for (size_t i = 0; i < t->nnodes; i++) {
+		struct gbt_fnode *n = &out[i];
+		int leaf = t->left[i] < 0;
+
+		n->threshold = t->threshold[i];
+		n->feature = leaf ? 0 : t->feature[i];
+		n->next[1] = (int32_t)(base + (size_t)(leaf ? (int32_t)i : t->left[i]));
+		n->next[0] = (int32_t)(base + (size_t)(leaf ? (int32_t)i : t->right[i]));
+		n->value = t->value[i];
+		n->default_left = t->default_left[i];
+		if (!leaf) {
+			nd[t->left[i]] = nd[t->right[i]] = nd[i] + 1;
+			if (nd[i] + 1 > depth)
+				depth = nd[i] + 1;
+		}
+	}
+	return depth;
+}
+
+/* Adds to acc[r] the leaf value of one flattened tree (first node root, depth levels) for each
+ * of the nb rows at xb (row-major, nf features): every row takes depth steps, no branch. */
+static inline void
+add_tree_block(const struct gbt_fnode *nodes, int32_t root, int depth, const double *xb, size_t nb,
+               size_t nf, double *acc)
+{
+	int32_t pos[PREDICT_BLOCK];
+
+	for (size_t r = 0; r < nb; r++)
+		pos[r] = root;
+	for (int d = 0; d < depth; d++)
+		for (size_t r = 0; r < nb; r++) {
+			const struct gbt_fnode *n = &nodes[pos[r]];
+			double v = xb[r * nf + (size_t)n->feature];
+			int left = ((float)v < n->threshold) | ((isnan(v) != 0) & n->default_left);
+
+			pos[r] = n->next[left];
+		}
+	for (size_t r = 0; r < nb; r++)
+		acc[r] += nodes[pos[r]].value;
+}
+
 static void
 flatten(struct gbt_model *m)
 {
 	struct gbt_flat *f = xmalloc(sizeof *f);
-	size_t total = 0, base = 0;
+	size_t total = 0, most = 1, base = 0;
 	int *nd;
 
-	for (size_t k = 0; k < m->ntrees; k++)
+	for (size_t k = 0; k < m->ntrees; k++) {
 		total += m->trees[k].nnodes;
+		if (m->trees[k].nnodes > most)
+			most = m->trees[k].nnodes;
+	}
 	f->nodes = xreallocarray(NULL, total ? total : 1, sizeof *f->nodes);
 	f->root = xreallocarray(NULL, m->ntrees ? m->ntrees : 1, sizeof *f->root);
 	f->depth = xcalloc(m->ntrees ? m->ntrees : 1, sizeof *f->depth);
-	nd = xreallocarray(NULL, total ? total : 1, sizeof *nd);
+	nd = xreallocarray(NULL, most, sizeof *nd);
 	for (size_t k = 0; k < m->ntrees; k++) {
-		const struct gbt_tree *t = &m->trees[k];
-
 		f->root[k] = base;
-		/* children come after their parent (fit and gbt_unpack see to it) */
-		for (size_t i = 0; i < t->nnodes; i++)
-			nd[base + i] = 0;
-		for (size_t i = 0; i < t->nnodes; i++) {
-			struct gbt_fnode *n = &f->nodes[base + i];
-			int leaf = t->left[i] < 0;
-
-			n->threshold = t->threshold[i];
-			n->feature = leaf ? 0 : t->feature[i];
-			n->next[1] = (int32_t)(base + (size_t)(leaf ? (int32_t)i : t->left[i]));
-			n->next[0] = (int32_t)(base + (size_t)(leaf ? (int32_t)i : t->right[i]));
-			n->value = t->value[i];
-			n->default_left = t->default_left[i];
-			if (!leaf) {
-				nd[n->next[1]] = nd[n->next[0]] = nd[base + i] + 1;
-				if (nd[base + i] + 1 > f->depth[k])
-					f->depth[k] = nd[base + i] + 1;
-			}
-		}
-		base += t->nnodes;
+		f->depth[k] = flatten_tree(&m->trees[k], base, f->nodes + base, nd);
+		base += m->trees[k].nnodes;
 	}
 	free(nd);
 	m->flat = f;
+}
+
+/* Adds tree t's leaf values to the margins of the nrows rows at x (row-major, nf features). */
+static void
+add_tree(const struct gbt_tree *t, const double *x, size_t nrows, size_t nf, double *margin)
+{
+	struct gbt_fnode *nodes = xreallocarray(NULL, t->nnodes, sizeof *nodes);
+	int *nd = xreallocarray(NULL, t->nnodes, sizeof *nd);
+	int depth = flatten_tree(t, 0, nodes, nd);
+
+	for (size_t i0 = 0; i0 < nrows; i0 += PREDICT_BLOCK) {
+		size_t nb = nrows - i0 < PREDICT_BLOCK ? nrows - i0 : PREDICT_BLOCK;
+
+		add_tree_block(nodes, 0, depth, x + i0 * nf, nb, nf, margin + i0);
+	}
+	free(nodes);
+	free(nd);
 }
 
 struct gbt_model *
@@ -1617,8 +1652,8 @@ gbt_fit(const struct gbt_params *p, const struct gbt_data *train, const struct g
 			 * round, or any model's last, leaves them alone */
 			if (round + 1 < p->n_estimators)
 				update_margin(&tr, t, margin);
-			for (size_t i = 0; valid && i < valid->nrows; i++)
-				vmargin[i] += tree_value(t, vx + i * valid->nfeatures);
+			if (valid)
+				add_tree(t, vx, valid->nrows, valid->nfeatures, vmargin);
 		}
 		if (valid) {
 			double score = eval_metric(p->objective, vmargin, valid->y, valid->nrows);
@@ -1679,26 +1714,13 @@ gbt_predict_margin(const struct gbt_model *m, const double *x, size_t nrows, dou
 	for (size_t i0 = 0; i0 < nrows; i0 += PREDICT_BLOCK) {
 		size_t nb = nrows - i0 < PREDICT_BLOCK ? nrows - i0 : PREDICT_BLOCK;
 		double sum[PREDICT_BLOCK];
-		int32_t pos[PREDICT_BLOCK];
 		const double *xb = x + i0 * nf;
 
 		for (size_t r = 0; r < nb; r++)
 			sum[r] = 0;
-		for (size_t k = 0; k < m->ntrees; k++) {
-			for (size_t r = 0; r < nb; r++)
-				pos[r] = (int32_t)m->flat->root[k];
-			for (int d = 0; d < m->flat->depth[k]; d++)
-				for (size_t r = 0; r < nb; r++) {
-					const struct gbt_fnode *n = &nodes[pos[r]];
-					double v = xb[r * nf + (size_t)n->feature];
-					int left = ((float)v < n->threshold) |
-					           ((isnan(v) != 0) & n->default_left);
-
-					pos[r] = n->next[left];
-				}
-			for (size_t r = 0; r < nb; r++)
-				sum[r] += nodes[pos[r]].value;
-		}
+		for (size_t k = 0; k < m->ntrees; k++)
+			add_tree_block(nodes, (int32_t)m->flat->root[k], m->flat->depth[k], xb, nb,
+			               nf, sum);
 		for (size_t r = 0; r < nb; r++)
 			margin[i0 + r] = bm + sum[r];
 	}
