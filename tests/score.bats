@@ -126,6 +126,24 @@ setup() {
 	assert_output ""
 }
 
+@test "a NaN feature: the logistic regression writes an empty probability and says so; trees score it" {
+	to-csv enc.pml >"$T/enc.csv"
+	# time_spent (column 4) empty in rows 2 and 5: NaN in the stream
+	awk -F, -v OFS=, 'NR == 3 || NR == 6 { $4 = "" } { print }' "$T/enc.csv" |
+		from-csv -t lead_id -r lead_id=id >"$T/nan.pml"
+	run_split score -m lr.model "$T/nan.pml"
+	assert_success
+	n=$(($(wc -l <"$T/enc.csv") - 1))
+	assert_equal "${#lines[@]}" "$((n + 1))"
+	assert_equal "$(printf '%s\n' "${lines[@]}" | awk -F, '$2 == "" && $3 == "" { print NR - 1 }' | tr '\n' ' ')" "2 5 "
+	assert_equal "$(head -1 <<<"$stderr")" "score: 2 rows have no probability: a feature the model needs is missing (NaN) in them, so their probability and label are empty"
+	assert_equal "$(tail -1 <<<"$stderr" | cut -d' ' -f2-5)" "$n rows in, $n"
+	run_split score -m gbt.model "$T/nan.pml"
+	assert_success
+	run awk -F, 'NR > 1 && $2 == ""' <<<"$output"
+	assert_output ""
+}
+
 @test "--threshold sets the label; -o stream round-trips" {
 	score -m lr.model -t 0.9 enc.pml 2>/dev/null >"$T/a.csv"
 	run awk -F, 'NR > 1 && ($3 != ($2 >= 0.9)) ' "$T/a.csv"
@@ -168,11 +186,11 @@ setup() {
 	for line in "${lines[@]}"; do
 		jq -e --arg sha "$sha" --arg msha "$msha" --argjson pos "$pos" \
 			'.tool == "score" and .params.model == "lead_model@1" and .params.model_sha256 == $msha
-			and .input_sha256 == $sha and .metrics == {rows_in: 600, rows_out: 600, rows_rejected: 0, positives: $pos}
+			and .input_sha256 == $sha and .metrics == {rows_in: 600, rows_out: 600, rows_rejected: 0, positives: $pos, rows_unscored: 0}
 			and (.host | length > 0) and .duration >= 0' <<<"$line"
 	done
 	run registry runs -t score
-	assert_line --index 1 --regexp "^[0-9TZ]+-[0-9a-f]+ +score .* rows_in=600 rows_out=600 rows_rejected=0 positives=$pos$"
+	assert_line --index 1 --regexp "^[0-9TZ]+-[0-9a-f]+ +score .* rows_in=600 rows_out=600 rows_rejected=0 positives=$pos rows_unscored=0$"
 }
 
 @test "registry: a drift reference stored with the version is passed over; named with -s, an error" {

@@ -66,6 +66,7 @@ struct run {
 	struct stream_writer *w;
 	struct atomic_file rej;
 	uint64_t rows_in, rows_out, rejected, positives;
+	uint64_t unscored; /* rows written without a probability (a feature is NaN) */
 	char err[1024];
 };
 
@@ -391,6 +392,7 @@ score_batch(struct run *run, const struct batch *b)
 		batch_set_f64(&run->out, row, k, run->prob[i]);
 		batch_set_f64(&run->out, row, k + 1, isnan(run->prob[i]) ? NAN : label);
 		run->positives += label;
+		run->unscored += isnan(run->prob[i]) != 0;
 	}
 	run->rows_out += n;
 	if (opt.stream_out)
@@ -557,6 +559,8 @@ log_inference(struct run *run, struct reg_run *rr, const char *input_sha)
 	jbuf_int(&metrics, (long long)run->rejected);
 	jbuf_key(&metrics, "positives");
 	jbuf_int(&metrics, (long long)run->positives);
+	jbuf_key(&metrics, "rows_unscored");
+	jbuf_int(&metrics, (long long)run->unscored);
 	jbuf_close(&metrics, '}');
 	rr->metrics_json = metrics.s;
 	if (registry_run_record(dir, rr, run->err, sizeof run->err) < 0)
@@ -590,6 +594,10 @@ note_kept(const struct run *run)
 	if (unseen > 0)
 		warn("%llu values not seen in training encoded as all zeros (%s)",
 		     (unsigned long long)unseen, buf);
+	if (run->unscored > 0)
+		warn("%llu rows have no probability: a feature the model needs is missing (NaN) "
+		     "in them, so their probability and label are empty",
+		     (unsigned long long)run->unscored);
 }
 
 static void
