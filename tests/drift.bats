@@ -112,6 +112,11 @@ r = json.load(open(sys.argv[1]))
 print(r["status"], r["rows"], sorted({c["psi"] for c in r["columns"]}),
       sorted({c.get("ks", 0) for c in r["columns"]}))' "$T/r.json"
 	assert_output "ok 7609 [0] [0]"
+	# --report - writes the same report to stdout, and no file named -
+	run_split drift --reference "$F/ref" --report - --quiet "$F/train.pml"
+	assert_success
+	assert_equal "$output" "$(cat "$T/r.json")"
+	assert [ ! -e - ]
 }
 
 @test "time_spent shifted by +2 sd trips time_spent and nothing else (exit 3)" {

@@ -96,7 +96,7 @@ help(void)
 	       "  --state FILE            the input is raw CSV: clean it with this csvclean state\n"
 	       "  --encode-state FILE     encode rows with this state before --model scores them\n"
 	       "  --model FILE            score rows with this model: prediction drift\n"
-	       "  --report FILE           write the JSON report to FILE\n"
+	       "  --report FILE           write the JSON report to FILE (- for stdout)\n"
 	       "  --bins N                with --save-reference: PSI quantile bins (10)\n"
 	       "  --points N              with --save-reference: distinct values kept per\n"
 	       "                          numeric column; KS is exact up to N (10000)\n"
@@ -366,7 +366,9 @@ report(struct run *run)
 	st = drift_report(&run->ref, &run->in, &opt.lim, opt.ignore, opt.expect_target, &j,
 	                  opt.quiet ? NULL : stderr);
 	jbuf_text(&j, "\n");
-	if (opt.report) {
+	if (opt.report && strcmp(opt.report, "-") == 0) {
+		fputs(j.s, stdout); /* drift writes nothing else there */
+	} else if (opt.report) {
 		struct atomic_file af;
 
 		if (atomic_open(&af, opt.report) != 0)
