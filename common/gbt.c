@@ -561,12 +561,6 @@ struct hbin {
 	double g, h;
 };
 
-/*
- * A bin's (g, h) as one two-lane vector (GCC's and clang's vector extension: SSE2 on x86-64),
- * so that a row adds to a bin with one addition, the same two IEEE additions as lane by lane.
- */
-typedef double gh2 __attribute__((vector_size(16), aligned(8), may_alias));
-
 /* A split candidate: rows with bin < split_bin go left; missing rows go left if default_left. */
 struct split {
 	float loss_chg;
@@ -771,7 +765,7 @@ hist_task(void *ctx, size_t ti)
 	memset(h, 0, tr->nslots * sizeof *h);
 	for (size_t i = t->begin; i < t->end; i++) {
 		uint32_t r = tr->rows[i];
-		gh2 v = {tr->gp[r].g, tr->gp[r].h};
+		f64x2 v = {tr->gp[r].g, tr->gp[r].h};
 
 		if (i + PREFETCH < t->end) {
 			uint32_t ahead = tr->rows[i + PREFETCH];
@@ -786,12 +780,12 @@ hist_task(void *ctx, size_t ti)
 			const uint16_t *b = tr->bins16 + (size_t)r * nf;
 
 			for (size_t j = 0; j < nf; j++)
-				*(gh2 *)&h[hoff[j] + b[j]] += v;
+				*(f64x2 *)&h[hoff[j] + b[j]] += v;
 		} else {
 			const uint8_t *b = tr->bins8 + (size_t)r * nf;
 
 			for (size_t j = 0; j < nf; j++)
-				*(gh2 *)&h[hoff[j] + b[j]] += v;
+				*(f64x2 *)&h[hoff[j] + b[j]] += v;
 		}
 	}
 }

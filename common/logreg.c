@@ -32,8 +32,9 @@ struct problem {
 	double l1, l2;      /* coefficients of ‖θ_pen‖₁ and ½‖θ_pen‖² */
 	int threads;
 	size_t nblocks;
-	double *z;  /* n: θᵀxᵢ at the current point */
-	double *xd; /* n: dᵀxᵢ for the search direction d */
+	double *z;    /* n: θᵀxᵢ at the current point */
+	double *xd;   /* n: dᵀxᵢ for the search direction d */
+	double *znew; /* n: zᵢ + xdᵢ at the full step, the next z when it is taken */
 	double *dw; /* n: cᵢσ(zᵢ)(1 − σ(zᵢ)) when the Hessian is not formed, else NULL */
 	double *diag; /* p: then the Hessian's diagonal, the conjugate gradients' preconditioner */
 };
@@ -77,7 +78,8 @@ row_dot(const struct problem *pb, const double *theta, size_t i)
 struct pass {
 	struct problem *pb;
 	void (*block)(struct pass *ps, size_t blk, size_t lo, size_t hi);
-	const double *theta; /* point (grad/hess), direction (xd) */
+	const double *theta; /* point (grad/hess), direction (xd; grad/hess with step) */
+	int step;            /* grad/hess at z + dᵀx, d in theta (the full step) */
 	double t;            /* step (loss along the direction) */
 	int want_loss;       /* grad/hess: also sum the loss */
 	double *part;        /* nblocks × stride partial sums */
@@ -85,6 +87,28 @@ struct pass {
 	size_t next;
 	pthread_mutex_t lock;
 };
+
+/*
+ * Row i's margin for a grad/hess pass: θᵀxᵢ, kept in z; or, in a step pass, zᵢ + dᵀxᵢ with
+ * dᵀxᵢ kept in xd (for a line search) and the sum in znew.
+ */
+static double
+pass_z(const struct pass *ps, size_t i)
+{
+	struct problem *pb = ps->pb;
+	double xd, z;
+
+	if (!ps->step) {
+		z = row_dot(pb, ps->theta, i);
+		pb->z[i] = z;
+		return z;
+	}
+	xd = row_dot(pb, ps->theta, i);
+	z = pb->z[i] + xd;
+	pb->xd[i] = xd;
+	pb->znew[i] = z;
+	return z;
+}
 
 static void *
 pass_worker(void *arg)
@@ -135,36 +159,45 @@ pass_run(struct pass *ps, double *sum)
 	}
 }
 
+/* The Hessian's row length in the partial sums: p rounded up to whole two-lane vectors. */
+static size_t
+hess_row(size_t p)
+{
+	return (p + 1) & ~(size_t)1;
+}
+
 /*
  * At θ: zᵢ = θᵀxᵢ, the loss Σ cᵢ·ℓᵢ (when asked), its gradient Σ cᵢ(σ(zᵢ) − yᵢ)·xᵢ and
  * Hessian Σ cᵢσ(zᵢ)(1 − σ(zᵢ))·xᵢxᵢᵀ (upper triangle), with xᵢ extended by 1 for the
  * intercept. Rows go four at a time, so that each Hessian entry is loaded and stored once
- * per four rows. Partial layout: [loss, g[p], H[p×p]].
+ * per four rows, two entries at a time (in rows of hess_row(p), from the even column at or
+ * before the diagonal: the entries left of the diagonal it also sums are never read).
+ * Partial layout: [loss, g[p], H[p×hess_row(p)]].
  */
 static void
 block_grad_hess(struct pass *ps, size_t blk, size_t lo, size_t hi)
 {
 	struct problem *pb = ps->pb;
-	size_t nf = pb->nf, p = pb->p;
+	size_t nf = pb->nf, p = pb->p, pp = hess_row(p);
 	double *acc = ps->part + blk * ps->stride, *g = acc + 1, *H = acc + 1 + p;
-	double *xe = xcalloc(8 * p, sizeof *xe), *ad = xe + 4 * p, loss = 0;
+	double *xe = xcalloc(8 * pp, sizeof *xe), *ad = xe + 4 * pp, loss = 0;
 
 	memset(acc, 0, ps->stride * sizeof *acc);
 	for (size_t i = lo; i < hi; i += 4) {
 		size_t m = hi - i < 4 ? hi - i : 4;
 
 		for (size_t r = 0; r < 4; r++) {
-			double *x = xe + r * p, *a = ad + r * p;
+			double *x = xe + r * pp, *a = ad + r * pp;
 			double z, yi, c, e, s, gz, dz;
 
 			if (r >= m) {
-				memset(a, 0, p * sizeof *a);
+				memset(a, 0, pp * sizeof *a);
 				continue;
 			}
 			memcpy(x, pb->x + (i + r) * nf, nf * sizeof *x);
 			if (pb->intercept)
 				x[nf] = 1;
-			z = row_dot(pb, ps->theta, i + r);
+			z = pass_z(ps, i + r);
 			yi = pb->y[i + r];
 			c = pb->weight[yi == 1];
 			/* e = exp(−|z|): σ(z) and log(1 + exp(−ỹz)) = log1p(e) + max(−ỹz, 0) */
@@ -172,7 +205,6 @@ block_grad_hess(struct pass *ps, size_t blk, size_t lo, size_t hi)
 			s = z >= 0 ? 1 / (1 + e) : e / (1 + e);
 			gz = c * (s - yi);
 			dz = c * s * (1 - s);
-			pb->z[i + r] = z;
 			if (ps->want_loss)
 				loss += c * (log1p(e) + fmax(yi == 1 ? -z : z, 0));
 			for (size_t j = 0; j < p; j++) {
@@ -181,13 +213,16 @@ block_grad_hess(struct pass *ps, size_t blk, size_t lo, size_t hi)
 			}
 		}
 		for (size_t j = 0; j < p; j++) {
-			const double a0 = ad[j], a1 = ad[p + j], a2 = ad[2 * p + j],
-			             a3 = ad[3 * p + j];
-			const double *x0 = xe, *x1 = xe + p, *x2 = xe + 2 * p, *x3 = xe + 3 * p;
-			double *Hj = H + j * p;
+			const f64x2 a0 = {ad[j], ad[j]}, a1 = {ad[pp + j], ad[pp + j]},
+			            a2 = {ad[2 * pp + j], ad[2 * pp + j]},
+			            a3 = {ad[3 * pp + j], ad[3 * pp + j]};
+			const double *x0 = xe, *x1 = xe + pp, *x2 = xe + 2 * pp, *x3 = xe + 3 * pp;
+			double *Hj = H + j * pp;
 
-			for (size_t k = j; k < p; k++)
-				Hj[k] += a0 * x0[k] + a1 * x1[k] + a2 * x2[k] + a3 * x3[k];
+			for (size_t k = j & ~(size_t)1; k < pp; k += 2)
+				*(f64x2 *)&Hj[k] +=
+				        a0 * *(const f64x2 *)&x0[k] + a1 * *(const f64x2 *)&x1[k] +
+				        a2 * *(const f64x2 *)&x2[k] + a3 * *(const f64x2 *)&x3[k];
 		}
 	}
 	acc[0] = loss;
@@ -208,11 +243,10 @@ block_grad_dw(struct pass *ps, size_t blk, size_t lo, size_t hi)
 	memset(acc, 0, ps->stride * sizeof *acc);
 	for (size_t i = lo; i < hi; i++) {
 		const double *xi = pb->x + i * nf;
-		double z = row_dot(pb, ps->theta, i), yi = pb->y[i], c = pb->weight[yi == 1];
+		double z = pass_z(ps, i), yi = pb->y[i], c = pb->weight[yi == 1];
 		double e = exp(-fabs(z)), s = z >= 0 ? 1 / (1 + e) : e / (1 + e);
 		double gz = c * (s - yi), dz = c * s * (1 - s);
 
-		pb->z[i] = z;
 		pb->dw[i] = dz;
 		if (ps->want_loss)
 			loss += c * (log1p(e) + fmax(yi == 1 ? -z : z, 0));
@@ -248,34 +282,6 @@ block_hv(struct pass *ps, size_t blk, size_t lo, size_t hi)
 	}
 }
 
-/*
- * The full step θ + d in one pass: xdᵢ = dᵀxᵢ (kept for a backtracking line search), and at
- * zᵢ + xdᵢ the loss and its gradient. Partial layout: [loss, g[p]].
- */
-static void
-block_try_step(struct pass *ps, size_t blk, size_t lo, size_t hi)
-{
-	struct problem *pb = ps->pb;
-	size_t nf = pb->nf;
-	double *acc = ps->part + blk * ps->stride, *g = acc + 1, loss = 0;
-
-	memset(acc, 0, ps->stride * sizeof *acc);
-	for (size_t i = lo; i < hi; i++) {
-		const double *xi = pb->x + i * nf;
-		double xd = row_dot(pb, ps->theta, i), z = pb->z[i] + xd, yi = pb->y[i];
-		double c = pb->weight[yi == 1], e = exp(-fabs(z));
-		double s = z >= 0 ? 1 / (1 + e) : e / (1 + e), gz = c * (s - yi);
-
-		pb->xd[i] = xd;
-		loss += c * (log1p(e) + fmax(yi == 1 ? -z : z, 0));
-		for (size_t j = 0; j < nf; j++)
-			g[j] += gz * xi[j];
-		if (pb->intercept)
-			g[nf] += gz;
-	}
-	acc[0] = loss;
-}
-
 /* Σ cᵢ·ℓ(zᵢ + t·xdᵢ) */
 static void
 block_loss_along(struct pass *ps, size_t blk, size_t lo, size_t hi)
@@ -307,18 +313,21 @@ penalty_value(const struct problem *pb, const double *theta)
 
 /*
  * The smooth part's loss, gradient and Hessian at θ (the l2 term included; H filled in
- * full from its upper triangle). Also leaves zᵢ in pb->z.
+ * full from its upper triangle). Also leaves zᵢ in pb->z; or, with a direction d (θ then
+ * the point reached by the full step along it), zᵢ + dᵀxᵢ in pb->znew and dᵀxᵢ in pb->xd,
+ * so that one pass tries the step and, when it is taken, has the next Hessian ready.
  */
 static double
-grad_hess(struct problem *pb, const double *theta, int want_loss, double *g, double *H,
-          double *part)
+grad_hess(struct problem *pb, const double *theta, const double *d, int want_loss, double *g,
+          double *H, double *part)
 {
-	size_t p = pb->p, stride = pb->dw ? 1 + 2 * p : 1 + p + p * p;
+	size_t p = pb->p, pp = hess_row(p), stride = pb->dw ? 1 + 2 * p : 1 + p + p * pp;
 	double *sum = xreallocarray(NULL, stride, sizeof *sum), loss;
 	struct pass ps = {.pb = pb,
 	                  .block = pb->dw ? block_grad_dw : block_grad_hess,
 	                  .want_loss = want_loss,
-	                  .theta = theta,
+	                  .theta = d ? d : theta,
+	                  .step = d != NULL,
 	                  .part = part,
 	                  .stride = stride};
 
@@ -330,7 +339,7 @@ grad_hess(struct problem *pb, const double *theta, int want_loss, double *g, dou
 	else
 		for (size_t j = 0; j < p; j++)
 			for (size_t k = j; k < p; k++)
-				H[j * p + k] = H[k * p + j] = sum[1 + p + j * p + k];
+				H[j * p + k] = H[k * p + j] = sum[1 + p + j * pp + k];
 	for (size_t j = 0; j < p; j++)
 		if (pb->pen[j]) {
 			g[j] += pb->l2 * theta[j];
@@ -412,23 +421,6 @@ cg_direction(struct problem *pb, const double *g, double gnorm0, double *d, doub
 		for (size_t j = 0; j < p; j++)
 			d[j] = -g[j];
 	free(r);
-}
-
-/* Loss and gradient (l2 term included) at θ + d; leaves xd for loss_along. */
-static double
-try_step(struct problem *pb, const double *theta, const double *d, double *g, double *part)
-{
-	size_t p = pb->p;
-	double *sum = xreallocarray(NULL, 1 + p, sizeof *sum), loss;
-	struct pass ps = {
-	        .pb = pb, .block = block_try_step, .theta = d, .part = part, .stride = 1 + p};
-
-	pass_run(&ps, sum);
-	loss = sum[0];
-	for (size_t j = 0; j < p; j++)
-		g[j] = sum[1 + j] + (pb->pen[j] ? pb->l2 * (theta[j] + d[j]) : 0);
-	free(sum);
-	return loss;
 }
 
 /* Cholesky factor of A + μI in L (lower, p × p): 0, or -1 when not positive definite. */
@@ -563,14 +555,14 @@ solve(struct problem *pb, const struct logreg_config *cfg, double *theta, struct
 	double *g = xcalloc(p, sizeof *g), *H = xcalloc(p * p, sizeof *H);
 	double *L = xcalloc(p * p, sizeof *L), *d = xcalloc(p, sizeof *d);
 	double *Hd = xcalloc(p, sizeof *Hd), *trial = xcalloc(p, sizeof *trial);
-	double *part = xreallocarray(NULL, pb->nblocks, (1 + p + p * p) * sizeof *part);
+	double *part = xreallocarray(NULL, pb->nblocks, (1 + p + p * hess_row(p)) * sizeof *part);
 	double *gnew = xcalloc(p, sizeof *gnew), loss, F, gnorm, gnorm0;
 	int polished = 0;
 	long it;
 
 	memset(theta, 0, p * sizeof *theta);
 	fit->converged = 0;
-	loss = grad_hess(pb, theta, 1, g, H, part);
+	loss = grad_hess(pb, theta, NULL, 1, g, H, part);
 	F = loss + penalty_value(pb, theta);
 	gnorm = gnorm0 = subgrad_norm(pb, theta, g);
 	for (it = 0;; it++) {
@@ -601,7 +593,8 @@ solve(struct problem *pb, const struct logreg_config *cfg, double *theta, struct
 		}
 		for (size_t j = 0; j < p; j++)
 			trial[j] = theta[j] + d[j];
-		loss1 = try_step(pb, theta, d, gnew, part);
+		/* H is not needed at θ any more: the pass leaves θ + d's there */
+		loss1 = grad_hess(pb, trial, d, 1, gnew, H, part);
 		Fnew = loss1 + penalty_value(pb, trial);
 		if (-delta <= 1e-13 * fabs(F)) {
 			/*
@@ -626,20 +619,18 @@ solve(struct problem *pb, const struct logreg_config *cfg, double *theta, struct
 			}
 		}
 		memcpy(theta, trial, p * sizeof *theta);
-		if (t == 1) {
-			/* the gradient at the new point is known: stop without a Hessian if done */
-			gnorm = subgrad_norm(pb, theta, gnew);
-			F = loss1 + penalty_value(pb, theta);
-			if (gnorm <= cfg->tol * gnorm0) {
-				memcpy(g, gnew, p * sizeof *g);
-				it++;
-				fit->converged = 1;
-				break;
-			}
-		}
-		loss = grad_hess(pb, theta, t != 1 || polished, g, H, part);
-		if (t == 1 && !polished)
+		if (t == 1 && !polished) {
+			/* the full step: its pass left z, the gradient and the Hessian at θ */
+			double *z = pb->z;
+
+			pb->z = pb->znew;
+			pb->znew = z;
+			memcpy(g, gnew, p * sizeof *g);
 			loss = loss1;
+		} else {
+			/* a shorter step, or a polish that wants F from fresh margins */
+			loss = grad_hess(pb, theta, NULL, 1, g, H, part);
+		}
 		F = loss + penalty_value(pb, theta);
 		gnorm = subgrad_norm(pb, theta, g);
 	}
@@ -835,6 +826,7 @@ setup_problem(struct problem *pb, const struct logreg_config *cfg, const struct 
 	}
 	pb->z = xreallocarray(NULL, pb->n, sizeof *pb->z);
 	pb->xd = xreallocarray(NULL, pb->n, sizeof *pb->xd);
+	pb->znew = xreallocarray(NULL, pb->n, sizeof *pb->znew);
 	if (pb->p > HESSIAN_MAX_PARAMS && pb->l1 == 0) {
 		pb->dw = xreallocarray(NULL, pb->n, sizeof *pb->dw);
 		pb->diag = xcalloc(pb->p, sizeof *pb->diag);
@@ -877,6 +869,7 @@ logreg_train(const struct logreg_config *cfg, const struct dataset *d, char *err
 	free(pb.pen);
 	free(pb.z);
 	free(pb.xd);
+	free(pb.znew);
 	free(pb.dw);
 	free(pb.diag);
 	if (data != d)

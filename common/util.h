@@ -9,6 +9,13 @@
 /* Exit statuses shared by every tool (pipeml(7)). */
 enum { EXIT_OK = 0, EXIT_DATA = 1, EXIT_USAGE = 2 };
 
+/*
+ * Two doubles as one vector (GCC's and clang's vector extension: SSE2 on x86-64): an
+ * operation on it is the same IEEE operation on each lane, done at once. Loads and stores
+ * through it need only a double's alignment.
+ */
+typedef double f64x2 __attribute__((vector_size(16), aligned(8), may_alias));
+
 #ifndef PIPEML_VERSION
 #define PIPEML_VERSION "0.0.0"
 #endif
