@@ -1,5 +1,6 @@
 /* model.c: the model file (pipeml-model(5)): load with validation, save, predict. */
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -607,6 +608,58 @@ void
 model_predict(const struct model *m, const double *x, size_t nrows, double *prob)
 {
 	m->ops->predict(m->fitted, x, nrows, prob);
+}
+
+/* Fewer rows than this per thread are predicted on fewer threads: a thread costs more. */
+#define PREDICT_MIN_ROWS    1024
+#define PREDICT_MAX_THREADS 64
+
+struct predict_part {
+	const struct model *m;
+	const double *x;
+	size_t nrows;
+	double *prob;
+};
+
+static void *
+predict_part(void *arg)
+{
+	const struct predict_part *pp = arg;
+
+	model_predict(pp->m, pp->x, pp->nrows, pp->prob);
+	return NULL;
+}
+
+void
+model_predict_threads(const struct model *m, const double *x, size_t nrows, double *prob,
+                      int nthreads)
+{
+	struct predict_part part[PREDICT_MAX_THREADS];
+	pthread_t tid[PREDICT_MAX_THREADS];
+	size_t nt = nthreads < 1 ? 1 : (size_t)nthreads, per, k, started[PREDICT_MAX_THREADS];
+
+	if (nt > PREDICT_MAX_THREADS)
+		nt = PREDICT_MAX_THREADS;
+	if (nt > nrows / PREDICT_MIN_ROWS)
+		nt = nrows / PREDICT_MIN_ROWS;
+	if (nt < 2) {
+		model_predict(m, x, nrows, prob);
+		return;
+	}
+	per = (nrows + nt - 1) / nt;
+	for (k = 0; k < nt; k++) {
+		size_t lo = k * per, hi = lo + per < nrows ? lo + per : nrows;
+
+		part[k] = (struct predict_part){m, x + lo * m->nfeatures, hi - lo, prob + lo};
+		/* parts 1.. on threads of their own (or here, when a thread cannot start) */
+		started[k] = k > 0 && pthread_create(&tid[k], NULL, predict_part, &part[k]) == 0;
+		if (k > 0 && !started[k])
+			predict_part(&part[k]);
+	}
+	predict_part(&part[0]);
+	for (k = 1; k < nt; k++)
+		if (started[k])
+			pthread_join(tid[k], NULL);
 }
 
 void

@@ -75,6 +75,9 @@ int model_load(FILE *fp, const char *name, struct model *m, char *err, size_t er
 void model_save(FILE *fp, const char *name, const struct model *m);
 /* P(y = 1) of nrows rows of x (row-major, m->nfeatures columns in m->features order). */
 void model_predict(const struct model *m, const double *x, size_t nrows, double *prob);
+/* The same on up to nthreads threads, each a run of rows (the same bits as one thread). */
+void model_predict_threads(const struct model *m, const double *x, size_t nrows, double *prob,
+                           int nthreads);
 void model_free(struct model *m);
 /*
  * Each feature's importance into imp[m->nfeatures]: |coefficient| for logreg, the average

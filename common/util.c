@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <math.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -42,11 +43,19 @@ vmessage(const char *fmt, va_list ap)
 	fputc('\n', stderr);
 }
 
+/*
+ * The first thread to fail holds this until the process exits: a second failure on another
+ * thread (a tool reading on one thread and writing on another) waits for that exit, so one
+ * message is printed and exit runs once.
+ */
+static pthread_mutex_t dying = PTHREAD_MUTEX_INITIALIZER;
+
 void
 die(const char *fmt, ...)
 {
 	va_list ap;
 
+	pthread_mutex_lock(&dying);
 	va_start(ap, fmt);
 	vmessage(fmt, ap);
 	va_end(ap);
@@ -59,6 +68,7 @@ usage_die(const char *fmt, ...)
 {
 	va_list ap;
 
+	pthread_mutex_lock(&dying);
 	va_start(ap, fmt);
 	vmessage(fmt, ap);
 	va_end(ap);

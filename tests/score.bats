@@ -193,6 +193,36 @@ setup() {
 	assert_line --index 1 --regexp "^[0-9TZ]+-[0-9a-f]+ +score .* rows_in=600 rows_out=600 rows_rejected=0 positives=$pos rows_unscored=0$"
 }
 
+@test "-j 1, 2 and 4: the same predictions, rejects and counts (batches handed over, predictions shared)" {
+	# 40,000 rows: several batches of 8192, each shared among the threads
+	synth -n 40000 --seed 5 >"$T/many.csv"
+	for m in lr gbt; do
+		for j in 1 2 4; do
+			score -j "$j" -m "$m.model" -s clean.state -s encode.state -D -r "$T/rej-$m-$j.csv" \
+				"$T/many.csv" >"$T/out-$m-$j.csv" 2>"$T/err-$m-$j.txt"
+			csvclean --state clean.state --keep-all -o stream "$T/many.csv" 2>/dev/null |
+				encode --state encode.state 2>/dev/null | score -j "$j" -m "$m.model" >"$T/st-$m-$j.csv" 2>/dev/null
+		done
+		for j in 2 4; do
+			cmp "$T/out-$m-1.csv" "$T/out-$m-$j.csv"
+			cmp "$T/rej-$m-1.csv" "$T/rej-$m-$j.csv"
+			assert_equal "$(sed "s/rej-$m-$j/rej-$m-1/" "$T/err-$m-$j.txt")" "$(cat "$T/err-$m-1.txt")"
+			cmp "$T/st-$m-1.csv" "$T/st-$m-$j.csv"
+		done
+	done
+	# every row accounted for, and the rejects are the rows training would drop
+	run tail -1 "$T/err-lr-2.txt"
+	assert_output --regexp "^score: 40000 rows in, [0-9]+ scored \([0-9]+ positive at 0\.5\), [0-9]+ rejected to "
+	read -r _ _ _ _ out _ _ _ _ _ rej _ <<<"$output"
+	assert_equal "$((out + rej))" 40000
+	assert_equal "$(($(wc -l <"$T/out-lr-2.csv") - 1))" "$out"
+	assert_equal "$(($(wc -l <"$T/rej-lr-2.csv") - 1))" "$rej"
+	assert [ "$rej" -gt 0 ]
+	run_split score -j 0 -m lr.model enc.pml
+	assert_failure 2
+	assert_equal "$stderr" "score: -j: 0 is out of range [1, 256]"
+}
+
 @test "registry: a drift reference stored with the version is passed over; named with -s, an error" {
 	export PIPEML_REGISTRY="$T/reg"
 	drift --save-reference "$T/drift.ref" --encode-state encode.state --model lr.model clean.pml

@@ -1,6 +1,5 @@
 /* drift: compare new data with the training data's reference profile — schema, PSI, KS. */
 #include <getopt.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +8,7 @@
 #include "csvin.h"
 #include "drift.h"
 #include "encoder.h"
+#include "handoff.h"
 #include "json.h"
 #include "model.h"
 #include "stream.h"
@@ -42,27 +42,11 @@ static struct {
                 .unseen_drift = 0.05},
 };
 
-/*
- * Raw CSV is parsed (clean_row) by the main thread into one of two batches while a worker
- * cleans (clean_transform), scores and profiles the other: batches are handed over in order,
- * so the counts are those of one thread. clean_transform reads only the state's rules, which
- * clean_row does not change.
- */
-struct handoff {
-	pthread_t worker;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	struct batch parsed[2];
-	int full[2]; /* parsed[i] is the worker's until it clears this */
-	int cur;     /* the batch the main thread fills */
-	int done;    /* no batch after the ones handed over */
-};
-
 /* The run: where rows come from, how they are scored, and the profile they go into. */
 struct run {
 	const char *name;
 	struct clean *clean;
-	struct handoff ho;
+	struct handoff ho; /* raw CSV: parsed rows, cleaned and profiled by a worker */
 	struct batch cleaned;
 	struct encoder enc;
 	int have_enc;
@@ -230,45 +214,19 @@ profile(struct run *run, const struct batch *b)
 	run->rows += b->nrows;
 }
 
-/* The worker: clean and profile the handed-over batches, in turn, until done. */
-static void *
-profile_parsed(void *arg)
-{
-	struct run *run = arg;
-	struct handoff *ho = &run->ho;
-
-	for (int w = 0;; w ^= 1) {
-		int handed;
-
-		pthread_mutex_lock(&ho->mu);
-		while (!ho->full[w] && !ho->done)
-			pthread_cond_wait(&ho->cv, &ho->mu);
-		handed = ho->full[w];
-		pthread_mutex_unlock(&ho->mu);
-		if (!handed)
-			return NULL;
-		clean_transform(run->clean, &ho->parsed[w], &run->cleaned);
-		profile(run, &run->cleaned);
-		batch_clear(&run->cleaned);
-		batch_clear(&ho->parsed[w]);
-		pthread_mutex_lock(&ho->mu);
-		ho->full[w] = 0;
-		pthread_cond_broadcast(&ho->cv);
-		pthread_mutex_unlock(&ho->mu);
-	}
-}
-
-/* Hand the batch being filled to the worker; wait until the other one is free. */
+/*
+ * Raw CSV is parsed (clean_row) by the main thread while a worker cleans (clean_transform)
+ * and profiles the batch before (handoff.h): the counts are those of one thread.
+ * clean_transform reads only the state's rules, which clean_row does not change.
+ */
 static void
-hand_over(struct handoff *ho)
+profile_parsed(void *ctx, struct batch *parsed)
 {
-	pthread_mutex_lock(&ho->mu);
-	ho->full[ho->cur] = 1;
-	ho->cur ^= 1;
-	pthread_cond_broadcast(&ho->cv);
-	while (ho->full[ho->cur])
-		pthread_cond_wait(&ho->cv, &ho->mu);
-	pthread_mutex_unlock(&ho->mu);
+	struct run *run = ctx;
+
+	clean_transform(run->clean, parsed, &run->cleaned);
+	profile(run, &run->cleaned);
+	batch_clear(&run->cleaned);
 }
 
 static int
@@ -280,18 +238,15 @@ on_row(void *ctx, const struct csv_row *row)
 	if (row->recno == 0) {
 		if (clean_bind(run->clean, row, run->name, run->err, sizeof run->err) != 0)
 			die("%s", run->err);
-		batch_init(&ho->parsed[0], clean_parsed_schema(run->clean));
-		batch_init(&ho->parsed[1], clean_parsed_schema(run->clean));
 		batch_init(&run->cleaned, clean_output_schema(run->clean));
 		bind_input(run, clean_output_schema(run->clean));
-		if (pthread_create(&ho->worker, NULL, profile_parsed, run) != 0)
-			die("pthread_create:");
+		handoff_start(ho, clean_parsed_schema(run->clean), 1, profile_parsed, run);
 		return 0;
 	}
-	if (clean_row(run->clean, row, &ho->parsed[ho->cur], run->err, sizeof run->err) < 0)
+	if (clean_row(run->clean, row, handoff_batch(ho), run->err, sizeof run->err) < 0)
 		die("%s:%llu: %s", run->name, (unsigned long long)row->line, run->err);
-	if (ho->parsed[ho->cur].nrows == STREAM_BATCH_ROWS)
-		hand_over(ho);
+	if (handoff_batch(ho)->nrows == STREAM_BATCH_ROWS)
+		handoff_push(ho);
 	return 0;
 }
 
@@ -304,22 +259,11 @@ read_csv(struct run *run, FILE *in)
 	run->clean = clean_new();
 	if (clean_load_state(run->clean, opt.state, run->err, sizeof run->err) != 0)
 		die("%s", run->err);
-	pthread_mutex_init(&ho->mu, NULL);
-	pthread_cond_init(&ho->cv, NULL);
 	if (csvin_read(in, run->name, &copts, on_row, run, run->err, sizeof run->err) != 0)
 		die("%s", run->err);
 	if (!run->bound)
 		die("%s: no header", run->name);
-	hand_over(ho); /* the last batch, full or not */
-	pthread_mutex_lock(&ho->mu);
-	ho->done = 1;
-	pthread_cond_broadcast(&ho->cv);
-	pthread_mutex_unlock(&ho->mu);
-	pthread_join(ho->worker, NULL);
-	pthread_mutex_destroy(&ho->mu);
-	pthread_cond_destroy(&ho->cv);
-	batch_free(&ho->parsed[0]);
-	batch_free(&ho->parsed[1]);
+	handoff_finish(ho);
 	batch_free(&run->cleaned);
 	clean_free(run->clean);
 }

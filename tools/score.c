@@ -18,6 +18,7 @@
 #include "csvout.h"
 #include "drift.h"
 #include "encoder.h"
+#include "handoff.h"
 #include "json.h"
 #include "model.h"
 #include "registry.h"
@@ -28,7 +29,7 @@
 #define SYNOPSIS                                                                                   \
 	"usage: %s --model file|name@stage [--state file] ... [--threshold t] "                    \
 	"[--reject-dropped]\n"                                                                     \
-	"       [--rejects file] [--registry dir] [--unbuffered] [-o csv|stream] [file]\n"
+	"       [--rejects file] [--registry dir] [--unbuffered] [-o csv|stream] [-j n] [file]\n"
 #define MAX_STATES 8
 
 static struct {
@@ -37,7 +38,16 @@ static struct {
 	size_t nstates;
 	double threshold;
 	int stream_out, unbuffered, reject_dropped;
+	long jobs;
 } opt = {.threshold = 0.5};
+
+/* Whether reading runs on a thread of its own (-j 2 or more; not line at a time); the
+ * predictions of a batch are then shared among -j threads. */
+static int
+threaded(void)
+{
+	return opt.jobs > 1 && !opt.unbuffered;
+}
 
 struct run {
 	struct model m;
@@ -48,10 +58,14 @@ struct run {
 	int has_enc;
 	const char *name; /* the input */
 	struct sha256 hash;
-	/* CSV input: the header kept for the rejects file, parsed and cleaned rows */
+	/*
+	 * CSV input: the header kept for the rejects file; rows parsed by the reading thread,
+	 * handed over to be cleaned, encoded, scored and written (on a worker with -j 2)
+	 */
 	size_t nheader;
 	char **header;
-	struct batch parsed, cleaned;
+	struct handoff ho;
+	struct batch cleaned;
 	/* encoder output (or the input stream when it is already encoded) */
 	struct schema enc_schema;
 	struct batch encoded;
@@ -92,6 +106,7 @@ help(void)
 	       "  -d, --registry DIR       log the inference there ($PIPEML_REGISTRY)\n"
 	       "  -u, --unbuffered         write each prediction as soon as its line is read\n"
 	       "  -o, --output FORMAT      csv (default) or stream\n"
+	       "  -j, --jobs N             threads (default: all cores); 1 runs on one\n"
 	       "  -h, --help               this help\n"
 	       "  -V, --version            print the version\n");
 }
@@ -371,7 +386,7 @@ score_batch(struct run *run, const struct batch *b)
 		for (size_t i = 0; i < n; i++)
 			run->x[i * nf + j] = col[i];
 	}
-	model_predict(&run->m, run->x, n, run->prob);
+	model_predict_threads(&run->m, run->x, n, run->prob, (int)opt.jobs);
 	batch_clear(&run->out);
 	for (size_t i = 0; i < n; i++) {
 		size_t row = batch_add_row(&run->out), k;
@@ -435,15 +450,15 @@ reject(struct run *run, const struct csv_row *row, const char *reason)
 	putc('\n', fp);
 }
 
+/* Clean, encode and score a batch of parsed rows (the handoff's consumer). */
 static void
-flush_parsed(struct run *run)
+score_parsed(void *ctx, struct batch *parsed)
 {
-	if (run->parsed.nrows == 0)
-		return;
+	struct run *run = ctx;
+
 	batch_clear(&run->cleaned);
-	clean_transform(run->clean, &run->parsed, &run->cleaned);
+	clean_transform(run->clean, parsed, &run->cleaned);
 	encode_score(run, &run->cleaned, run->rows_out + 1);
-	batch_clear(&run->parsed);
 }
 
 static void
@@ -451,7 +466,6 @@ csv_start(struct run *run, const struct csv_row *row)
 {
 	if (clean_bind(run->clean, row, run->name, run->err, sizeof run->err) != 0)
 		die("%s", run->err);
-	batch_init(&run->parsed, clean_parsed_schema(run->clean));
 	batch_init(&run->cleaned, clean_output_schema(run->clean));
 	if (encoder_bind(&run->enc, clean_output_schema(run->clean), &run->enc_schema, run->err,
 	                 sizeof run->err) != 0)
@@ -469,6 +483,7 @@ csv_start(struct run *run, const struct csv_row *row)
 		}
 		fputs("reject_reason\n", run->rej.fp);
 	}
+	handoff_start(&run->ho, clean_parsed_schema(run->clean), threaded(), score_parsed, run);
 }
 
 static int
@@ -482,7 +497,7 @@ on_row(void *ctx, const struct csv_row *row)
 		return 0;
 	}
 	run->rows_in++;
-	rc = clean_row(run->clean, row, &run->parsed, run->err, sizeof run->err);
+	rc = clean_row(run->clean, row, handoff_batch(&run->ho), run->err, sizeof run->err);
 	if (rc < 0) {
 		char reason[1100];
 
@@ -491,8 +506,8 @@ on_row(void *ctx, const struct csv_row *row)
 		reject(run, row, reason);
 	} else if (rc == 0) {
 		reject(run, row, "dropped by the cleaning rules");
-	} else if (opt.unbuffered || run->parsed.nrows == STREAM_BATCH_ROWS) {
-		flush_parsed(run);
+	} else if (opt.unbuffered || handoff_batch(&run->ho)->nrows == STREAM_BATCH_ROWS) {
+		handoff_push(&run->ho);
 	}
 	return 0;
 }
@@ -504,7 +519,17 @@ run_csv(struct run *run, FILE *in)
 
 	if (csvin_read(in, run->name, &copts, on_row, run, run->err, sizeof run->err) != 0)
 		die("%s", run->err);
-	flush_parsed(run);
+	if (run->header != NULL)
+		handoff_finish(&run->ho);
+}
+
+/* Encode (when a state was given) and score a batch read from a stream (the consumer). */
+static void
+score_read(void *ctx, struct batch *b)
+{
+	struct run *run = ctx;
+
+	encode_score(run, b, run->rows_out + 1);
 }
 
 static void
@@ -512,7 +537,6 @@ run_stream(struct run *run, FILE *in)
 {
 	struct stream_reader *r = stream_open_or_die(in, run->name);
 	const struct schema *s = stream_reader_schema(r);
-	struct batch b;
 
 	if (run->has_enc) {
 		if (encoder_bind(&run->enc, s, &run->enc_schema, run->err, sizeof run->err) != 0)
@@ -522,12 +546,12 @@ run_stream(struct run *run, FILE *in)
 	} else {
 		bind_scoring(run, s);
 	}
-	batch_init(&b, s);
-	while (stream_next(r, &b)) {
-		run->rows_in += b.nrows;
-		encode_score(run, &b, run->rows_out + 1);
+	handoff_start(&run->ho, s, threaded(), score_read, run);
+	while (stream_next(r, handoff_batch(&run->ho))) {
+		run->rows_in += handoff_batch(&run->ho)->nrows;
+		handoff_push(&run->ho);
 	}
-	batch_free(&b);
+	handoff_finish(&run->ho);
 	stream_reader_close(r);
 }
 
@@ -611,7 +635,6 @@ run_free(struct run *run)
 	for (size_t i = 0; i < run->nheader; i++)
 		free(run->header[i]);
 	free(run->header);
-	batch_free(&run->parsed);
 	batch_free(&run->cleaned);
 	batch_free(&run->encoded);
 	batch_free(&run->out);
@@ -637,13 +660,15 @@ parse_options(int argc, char **argv)
 	        {"registry", required_argument, NULL, 'd'},
 	        {"unbuffered", no_argument, NULL, 'u'},
 	        {"output", required_argument, NULL, 'o'},
+	        {"jobs", required_argument, NULL, 'j'},
 	        {"help", no_argument, NULL, 'h'},
 	        {"version", no_argument, NULL, 'V'},
 	        {NULL, 0, NULL, 0},
 	};
 	int c;
 
-	while ((c = getopt_long(argc, argv, "m:s:t:Dr:d:uo:hV", longopts, NULL)) != -1) {
+	opt.jobs = sysconf(_SC_NPROCESSORS_ONLN) > 1 ? sysconf(_SC_NPROCESSORS_ONLN) : 1;
+	while ((c = getopt_long(argc, argv, "m:s:t:Dr:d:uo:j:hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'm':
 			opt.model = optarg;
@@ -675,6 +700,9 @@ parse_options(int argc, char **argv)
 			if (strcmp(optarg, "csv") != 0 && strcmp(optarg, "stream") != 0)
 				usage_die("-o: expected csv or stream, not '%s'", optarg);
 			opt.stream_out = strcmp(optarg, "stream") == 0;
+			break;
+		case 'j':
+			opt.jobs = opt_long("-j", optarg, 1, 256);
 			break;
 		case 'h':
 			help();
