@@ -161,7 +161,8 @@ if [ "$jobs" -eq 1 ] && [ -z "$sshlogin" ]; then
 else
 	# Blocks of the CSV, each with the header, scored by files (the jobs do not log: one
 	# record is written for the whole run below); only the first block keeps its header.
-	pargs=$(printf '%q ' "${sargs[@]}")
+	# (each job a block on one thread: the jobs are the parallelism)
+	pargs="-j 1 $(printf '%q ' "${sargs[@]}")"
 	where=(-j "$jobs")
 	[ -z "$sshlogin" ] || where=(--sshlogin "$sshlogin")
 	# local jobs write their rejects to one file a block, joined in order below
