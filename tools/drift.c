@@ -46,7 +46,7 @@ static struct {
 struct run {
 	const char *name;
 	struct clean *clean;
-	struct handoff ho; /* raw CSV: parsed rows, cleaned and profiled by a worker */
+	struct batch_handoff ho; /* raw CSV: parsed rows, cleaned and profiled by a worker */
 	struct batch cleaned;
 	struct encoder enc;
 	int have_enc;
@@ -233,28 +233,28 @@ static int
 on_row(void *ctx, const struct csv_row *row)
 {
 	struct run *run = ctx;
-	struct handoff *ho = &run->ho;
+	struct batch_handoff *ho = &run->ho;
 
 	if (row->recno == 0) {
 		if (clean_bind(run->clean, row, run->name, run->err, sizeof run->err) != 0)
 			die("%s", run->err);
 		batch_init(&run->cleaned, clean_output_schema(run->clean));
 		bind_input(run, clean_output_schema(run->clean));
-		handoff_start(ho, clean_parsed_schema(run->clean), 1, profile_parsed, run);
+		batch_handoff_start(ho, clean_parsed_schema(run->clean), 1, profile_parsed, run);
 		return 0;
 	}
-	if (clean_row(run->clean, row, handoff_batch(ho), run->err, sizeof run->err) < 0)
+	if (clean_row(run->clean, row, batch_handoff_batch(ho), run->err, sizeof run->err) < 0)
 		die("%s:%llu: %s", run->name, (unsigned long long)row->line, run->err);
-	if (handoff_batch(ho)->nrows == STREAM_BATCH_ROWS)
-		handoff_push(ho);
+	if (batch_handoff_batch(ho)->nrows == STREAM_BATCH_ROWS)
+		batch_handoff_push(ho);
 	return 0;
 }
 
 static void
 read_csv(struct run *run, FILE *in)
 {
-	struct csvin_opts copts = {.ragged_ok = 1};
-	struct handoff *ho = &run->ho;
+	struct csvin_opts copts = {.ragged_ok = 1, .threaded = 1};
+	struct batch_handoff *ho = &run->ho;
 
 	run->clean = clean_new();
 	if (clean_load_state(run->clean, opt.state, run->err, sizeof run->err) != 0)
@@ -263,7 +263,7 @@ read_csv(struct run *run, FILE *in)
 		die("%s", run->err);
 	if (!run->bound)
 		die("%s: no header", run->name);
-	handoff_finish(ho);
+	batch_handoff_finish(ho);
 	batch_free(&run->cleaned);
 	clean_free(run->clean);
 }

@@ -64,7 +64,7 @@ struct run {
 	 */
 	size_t nheader;
 	char **header;
-	struct handoff ho;
+	struct batch_handoff ho;
 	struct batch cleaned;
 	/* encoder output (or the input stream when it is already encoded) */
 	struct schema enc_schema;
@@ -483,7 +483,8 @@ csv_start(struct run *run, const struct csv_row *row)
 		}
 		fputs("reject_reason\n", run->rej.fp);
 	}
-	handoff_start(&run->ho, clean_parsed_schema(run->clean), threaded(), score_parsed, run);
+	batch_handoff_start(&run->ho, clean_parsed_schema(run->clean), threaded(), score_parsed,
+	                    run);
 }
 
 static int
@@ -497,7 +498,7 @@ on_row(void *ctx, const struct csv_row *row)
 		return 0;
 	}
 	run->rows_in++;
-	rc = clean_row(run->clean, row, handoff_batch(&run->ho), run->err, sizeof run->err);
+	rc = clean_row(run->clean, row, batch_handoff_batch(&run->ho), run->err, sizeof run->err);
 	if (rc < 0) {
 		char reason[1100];
 
@@ -506,8 +507,8 @@ on_row(void *ctx, const struct csv_row *row)
 		reject(run, row, reason);
 	} else if (rc == 0) {
 		reject(run, row, "dropped by the cleaning rules");
-	} else if (opt.unbuffered || handoff_batch(&run->ho)->nrows == STREAM_BATCH_ROWS) {
-		handoff_push(&run->ho);
+	} else if (opt.unbuffered || batch_handoff_batch(&run->ho)->nrows == STREAM_BATCH_ROWS) {
+		batch_handoff_push(&run->ho);
 	}
 	return 0;
 }
@@ -515,12 +516,13 @@ on_row(void *ctx, const struct csv_row *row)
 static void
 run_csv(struct run *run, FILE *in)
 {
-	struct csvin_opts copts = {.ragged_ok = 1, .chunk_size = opt.unbuffered ? 1 : 0};
+	struct csvin_opts copts = {
+	        .ragged_ok = 1, .chunk_size = opt.unbuffered ? 1 : 0, .threaded = threaded()};
 
 	if (csvin_read(in, run->name, &copts, on_row, run, run->err, sizeof run->err) != 0)
 		die("%s", run->err);
 	if (run->header != NULL)
-		handoff_finish(&run->ho);
+		batch_handoff_finish(&run->ho);
 }
 
 /* Encode (when a state was given) and score a batch read from a stream (the consumer). */
@@ -546,12 +548,12 @@ run_stream(struct run *run, FILE *in)
 	} else {
 		bind_scoring(run, s);
 	}
-	handoff_start(&run->ho, s, threaded(), score_read, run);
-	while (stream_next(r, handoff_batch(&run->ho))) {
-		run->rows_in += handoff_batch(&run->ho)->nrows;
-		handoff_push(&run->ho);
+	batch_handoff_start(&run->ho, s, threaded(), score_read, run);
+	while (stream_next(r, batch_handoff_batch(&run->ho))) {
+		run->rows_in += batch_handoff_batch(&run->ho)->nrows;
+		batch_handoff_push(&run->ho);
 	}
-	handoff_finish(&run->ho);
+	batch_handoff_finish(&run->ho);
 	stream_reader_close(r);
 }
 
