@@ -246,6 +246,24 @@ print(r["status"], r["rows"], r["schema"]["target"]["present"], r["prediction"][
 	assert_output "ok 4345 False 4345 ['source', 'purchases', 'time_spent', 'customer_group', 'onboarding', 'n_visits']"
 }
 
+@test "drift -j 1, 2 and 3 on raw CSV: the same report and table over many batches" {
+	synth -n 30000 --seed 9 >"$T/many.csv"
+	for j in 1 2 3; do
+		run_split drift -j "$j" --reference "$F/ref-model" --state "$F/clean.state" \
+			--encode-state "$F/enc.state" --model "$F/model" --ignore customer_code \
+			--report "$T/r$j.json" "$T/many.csv"
+		echo "$status" >"$T/status$j"
+		echo "$stderr" >"$T/table$j"
+	done
+	for j in 2 3; do
+		cmp "$T/r1.json" "$T/r$j.json"
+		cmp "$T/table1" "$T/table$j"
+		cmp "$T/status1" "$T/status$j"
+	done
+	run jq .rows "$T/r1.json"
+	assert [ "$output" -gt 8192 ]
+}
+
 @test "drift: a reference declaring 2^28 elements is refused before msgpack-c allocates" {
 	printf '\xdd\x10\x00\x00\x00' >"$BATS_TEST_TMPDIR/big.ref"
 	printf 'a\n1\n' | from-csv >"$BATS_TEST_TMPDIR/one.st"

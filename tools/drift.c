@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "clean.h"
 #include "csvin.h"
@@ -21,13 +22,14 @@
 	"       [--encode-state file] [--model file] [--report file] [--bins n] [--points n]\n"    \
 	"       [--psi-warn x] [--psi-drift x] [--ks-warn x] [--ks-drift x]\n"                     \
 	"       [--missing-drift x] [--range-drift x] [--unseen-drift x] [--ignore cols]\n"        \
-	"       [--target present|absent] [-q] [file]\n"
+	"       [--target present|absent] [-q] [-j n] [file]\n"
 
 static struct {
 	const char *reference, *save_reference, *state, *encode_state, *model, *report;
 	const char *ignore;
 	long bins, points;
 	int expect_target, quiet;
+	long jobs;
 	struct drift_limits lim;
 } opt = {
         .bins = 10,
@@ -94,6 +96,7 @@ help(void)
 	       "  --ignore COLS           leave these columns out of every check\n"
 	       "  --target present|absent the target must be present (or absent) in the input\n"
 	       "  -q, --quiet             no table on stderr\n"
+	       "  -j, --jobs N            threads for raw CSV: 1, or up to 3 (default: cores)\n"
 	       "  -h, --help              this help\n"
 	       "  -V, --version           print the version\n"
 	       "Exit status: 0 no drift, 3 drift, 1 bad data, 2 bad usage.\n");
@@ -240,7 +243,8 @@ on_row(void *ctx, const struct csv_row *row)
 			die("%s", run->err);
 		batch_init(&run->cleaned, clean_output_schema(run->clean));
 		bind_input(run, clean_output_schema(run->clean));
-		batch_handoff_start(ho, clean_parsed_schema(run->clean), 1, profile_parsed, run);
+		batch_handoff_start(ho, clean_parsed_schema(run->clean), opt.jobs > 1,
+		                    profile_parsed, run);
 		return 0;
 	}
 	if (clean_row(run->clean, row, batch_handoff_batch(ho), run->err, sizeof run->err) < 0)
@@ -253,7 +257,7 @@ on_row(void *ctx, const struct csv_row *row)
 static void
 read_csv(struct run *run, FILE *in)
 {
-	struct csvin_opts copts = {.ragged_ok = 1, .threaded = 1};
+	struct csvin_opts copts = {.ragged_ok = 1, .threaded = opt.jobs > 1};
 	struct batch_handoff *ho = &run->ho;
 
 	run->clean = clean_new();
@@ -368,12 +372,14 @@ parse_options(int argc, char **argv)
 	        {"quiet", no_argument, NULL, 'q'},
 	        {"help", no_argument, NULL, 'h'},
 	        {"version", no_argument, NULL, 'V'},
+	        {"jobs", required_argument, NULL, 'j'},
 	        {NULL, 0, NULL, 0},
 	};
 	struct drift_limits *l = &opt.lim;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "qhV", longopts, NULL)) != -1) {
+	opt.jobs = sysconf(_SC_NPROCESSORS_ONLN) > 1 ? sysconf(_SC_NPROCESSORS_ONLN) : 1;
+	while ((c = getopt_long(argc, argv, "qj:hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case O_REF:
 			opt.reference = optarg;
@@ -430,6 +436,9 @@ parse_options(int argc, char **argv)
 			break;
 		case 'q':
 			opt.quiet = 1;
+			break;
+		case 'j':
+			opt.jobs = opt_long("-j", optarg, 1, 256);
 			break;
 		case 'h':
 			help();
