@@ -4,7 +4,8 @@
 # by the notebook's rules; drift then checks BENCH_ROWS new rows (seed 42) as raw CSV through
 # the cleaning state and as the cleaned stream, leaving out customer_code as inference does
 # (a near-unique code: every value is unseen, and its lookups in a large hash table would
-# dominate). Also drift's peak RSS (constant memory).
+# dominate). drift runs at its default -j (three threads on raw CSV: read, parse, profile),
+# and again with -j 1; csvclean runs on one thread. Also drift's peak RSS (constant memory).
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -36,11 +37,13 @@ rows="$BENCH_ROWS"
 
 apply="'$BENCH_BIN/csvclean' --state '$work/state' '$csv' >/dev/null 2>&1"
 raw="'$BENCH_BIN/drift' --reference '$work/ref' --state '$work/state' --ignore customer_code -q '$csv'; [ \$? -le 3 ]"
+raw1="'$BENCH_BIN/drift' -j 1 --reference '$work/ref' --state '$work/state' --ignore customer_code -q '$csv'; [ \$? -le 3 ]"
 stream="'$BENCH_BIN/drift' --reference '$work/ref' --ignore customer_code -q '$work/new.pml'; [ \$? -le 3 ]"
 
 bench_header "drift.sh: $rows rows, CSV $((bytes / 1000000)) MB"
 bench_compare drift-csv "$bytes" "$rows" "$raw" "csvclean-apply" "$apply"
 bench_compare drift-stream "$bytes" "$rows" "$stream" "csvclean-apply" "$apply"
+bench_compare drift-csv-j1 "$bytes" "$rows" "$raw1" "csvclean-apply" "$apply"
 
 /usr/bin/time -q -o "$work/rss" -f %M "$BENCH_BIN/drift" --reference "$work/ref" \
 	--state "$work/state" --ignore customer_code -q "$csv" || [ $? -le 3 ]
@@ -48,10 +51,13 @@ jq -r --arg rss "$(cat "$work/rss")" -s '
 	def cpu(r): r.user + r.system;
 	(.[0].results | map({(.command): .}) | add) as $c
 	| (.[1].results | map({(.command): .}) | add) as $s
+	| (.[2].results | map({(.command): .}) | add) as $one
 	| "goals: drift on raw CSV " + ($c.pipeml.median / $c["csvclean-apply"].median | . * 100 | round / 100 | tostring)
-	+ "x, on the stream " + ($s.pipeml.median / $s["csvclean-apply"].median | . * 100 | round / 100 | tostring)
+	+ "x (-j 1: " + ($one.pipeml.median / $one["csvclean-apply"].median | . * 100 | round / 100 | tostring)
+	+ "x), on the stream " + ($s.pipeml.median / $s["csvclean-apply"].median | . * 100 | round / 100 | tostring)
 	+ "x the time of csvclean apply (<= 1); by CPU time "
 	+ (cpu($c.pipeml) / cpu($c["csvclean-apply"]) | . * 100 | round / 100 | tostring) + "x and "
 	+ (cpu($s.pipeml) / cpu($s["csvclean-apply"]) | . * 100 | round / 100 | tostring)
 	+ "x; drift peak RSS " + ($rss | tonumber / 1024 | . * 10 | round / 10 | tostring) + " MB"
-' "$BENCH_OUT/drift-drift-csv.json" "$BENCH_OUT/drift-drift-stream.json"
+ ' "$BENCH_OUT/drift-drift-csv.json" "$BENCH_OUT/drift-drift-stream.json" \
+	"$BENCH_OUT/drift-drift-csv-j1.json"
