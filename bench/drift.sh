@@ -59,5 +59,5 @@ jq -r --arg rss "$(cat "$work/rss")" -s '
 	+ (cpu($c.pipeml) / cpu($c["csvclean-apply"]) | . * 100 | round / 100 | tostring) + "x and "
 	+ (cpu($s.pipeml) / cpu($s["csvclean-apply"]) | . * 100 | round / 100 | tostring)
 	+ "x; drift peak RSS " + ($rss | tonumber / 1024 | . * 10 | round / 10 | tostring) + " MB"
- ' "$BENCH_OUT/drift-drift-csv.json" "$BENCH_OUT/drift-drift-stream.json" \
+' "$BENCH_OUT/drift-drift-csv.json" "$BENCH_OUT/drift-drift-stream.json" \
 	"$BENCH_OUT/drift-drift-csv-j1.json"
