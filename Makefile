@@ -26,8 +26,10 @@ LIBS = -lcsv $(MSGPACK_LIBS) -lpthread -lm
 ifeq ($(SANITIZE),1)
 BUILD      = build/san
 OUTBIN     = build/san/bin
-CFLAGS    += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
-LDFLAGS   += -fsanitize=address,undefined
+# float-cast-overflow: gcc's undefined leaves it out (clang's has it)
+CFLAGS    += -O1 -fsanitize=address,undefined,float-cast-overflow -fno-omit-frame-pointer \
+             -fno-sanitize-recover=all
+LDFLAGS   += -fsanitize=address,undefined,float-cast-overflow
 else
 BUILD      = build/opt
 OUTBIN     = bin

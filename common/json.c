@@ -556,6 +556,18 @@ json_get_num(const struct json *obj, const char *key, double *x)
 	return 0;
 }
 
+int
+json_get_int(const struct json *obj, const char *key, long min, long max, long *x)
+{
+	double v;
+
+	if (json_get_num(obj, key, &v) < 0 || !(v >= (double)min && v <= (double)max) ||
+	    v != floor(v))
+		return -1;
+	*x = (long)v;
+	return 0;
+}
+
 void
 json_str(FILE *fp, const char *s, size_t len)
 {

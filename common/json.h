@@ -66,6 +66,9 @@ const struct json *json_get(const struct json *obj, const char *key);
 const char *json_get_str(const struct json *obj, const char *key);
 /* The number member key into *x: 0, or -1 when missing or not a number. */
 int json_get_num(const struct json *obj, const char *key, double *x);
+/* The whole-number member key in [min, max] (|min|, |max| at most 2^53) into *x: 0, or -1 when
+ * missing, not a number, not whole or out of range. */
+int json_get_int(const struct json *obj, const char *key, long min, long max, long *x);
 
 /*
  * Direct writers to fp, with the same escaping and number forms as jbuf: a string (len

@@ -18,6 +18,7 @@
 #define OBJECTS         "objects"
 #define LOCK_NAME       "lock"
 #define OBJECT_MAX_SIZE ((size_t)1 << 30)
+#define VERSION_MAX     (1L << 53) /* a version number a JSON number holds exactly */
 
 static const char *const stage_names[] = {"none", "staging", "production", "archived"};
 
@@ -253,20 +254,20 @@ static struct reg_version *
 event_version(struct registry *r, const struct json *e, char *err, size_t errsize)
 {
 	const char *model = json_get_str(e, "model");
-	double v;
+	long v;
 	struct reg_version *rv;
 
-	if (model == NULL || json_get_num(e, "version", &v) < 0) {
+	if (model == NULL || json_get_int(e, "version", 1, VERSION_MAX, &v) < 0) {
 		fmtbuf(err, errsize, "no model or version");
 		return NULL;
 	}
-	if ((rv = find_version(r, model, (long)v)) == NULL) {
-		fmtbuf(err, errsize, "%s@%ld was never added", model, (long)v);
+	if ((rv = find_version(r, model, v)) == NULL) {
+		fmtbuf(err, errsize, "%s@%ld was never added", model, v);
 		return NULL;
 	}
 	if (json_get_str(e, "sha256") == NULL ||
 	    strcmp(json_get_str(e, "sha256"), rv->sha256) != 0) {
-		fmtbuf(err, errsize, "sha256 differs from %s@%ld's", model, (long)v);
+		fmtbuf(err, errsize, "sha256 differs from %s@%ld's", model, v);
 		return NULL;
 	}
 	return rv;
@@ -277,13 +278,14 @@ apply_add(struct registry *r, const struct json *e, char *err, size_t errsize)
 {
 	const char *model = json_get_str(e, "model"), *sha = json_get_str(e, "sha256");
 	const struct json *states = json_get(e, "states");
-	double v;
+	long v;
 	struct reg_version *rv;
 
-	if (!valid_name(model) || json_get_num(e, "version", &v) < 0 || !is_sha256(sha))
+	if (!valid_name(model) || json_get_int(e, "version", 1, VERSION_MAX, &v) < 0 ||
+	    !is_sha256(sha))
 		return errf(err, errsize, "add: bad model, version or sha256");
-	if ((long)v != latest_version(r, model) + 1)
-		return errf(err, errsize, "add: %s@%ld does not follow version %ld", model, (long)v,
+	if (v != latest_version(r, model) + 1)
+		return errf(err, errsize, "add: %s@%ld does not follow version %ld", model, v,
 		            latest_version(r, model));
 	if (states != NULL) {
 		if (states->type != JSON_ARR)
@@ -298,7 +300,7 @@ apply_add(struct registry *r, const struct json *e, char *err, size_t errsize)
 	rv = &r->versions[r->nversions++];
 	memset(rv, 0, sizeof *rv);
 	rv->model = model;
-	rv->version = (long)v;
+	rv->version = v;
 	rv->sha256 = sha;
 	rv->stage = STAGE_NONE;
 	rv->event = e;

@@ -225,6 +225,14 @@ assert [e["version"] for e in events] == list(range(1, len(events) + 1))
 	run --separate-stderr registry -d reg verify
 	assert_failure 1
 	assert_output "reg/log.jsonl:4: promote: archived list differs from the replay's"
+	# a version no long holds, a fraction, zero: refused by name, never cast (the fuzzer's)
+	for v in 13333333333333333333 1.5 0 -1; do
+		rm -rf reg && cp -r good reg
+		sed -i "2s/\"version\":2,/\"version\":$v,/" reg/log.jsonl
+		run --separate-stderr registry -d reg verify
+		assert_failure 1
+		assert_output "reg/log.jsonl:2: add: bad model, version or sha256"
+	done
 }
 
 @test "registry: a write that fails for lack of space (ulimit -f) changes nothing" {

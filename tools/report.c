@@ -583,9 +583,12 @@ cv_figure(FILE *fp, const char *path, const struct json *search)
 	                             .color = palette[0],
 	                             .hcolor = CHOSEN,
 	                             .mark = "chosen",
-	                             .highlight = (long)num(search, "best")};
+	                             .highlight = -1};
 	char title[640];
 
+	/* no candidate marked when "best" is not one of them */
+	if (json_get_int(search, "best", 0, (long)n - 1, &st.highlight) < 0)
+		st.highlight = -1;
 	for (size_t i = 0; i < n; i++) {
 		const struct json *c = &cands->items[i], *f = json_get(c, "fold_scores");
 		char text[512];
