@@ -1,31 +1,12 @@
 #include <errno.h>
 #include <stdarg.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <csv.h>
 
 #include "csvin.h"
-#include "handoff.h"
 #include "util.h"
-
-/* A block's size: records are handed to the worker (opts->threaded) this many at a time. */
-#define BLOCK_ROWS  4096
-#define BLOCK_BYTES ((size_t)1 << 20)
-
-/* Records copied for the worker thread: each field's bytes, NUL-terminated, in one buffer. */
-struct block {
-	char *bytes;
-	size_t nbytes, cap_bytes;
-	size_t *start, *len; /* each field's offset in bytes, and length */
-	size_t nfields, cap_fields;
-	struct block_row {
-		size_t first, nfields; /* its fields in start/len */
-		uint64_t line, recno;
-	} * rows;
-	size_t nrows, cap_rows;
-};
 
 struct reader {
 	const char *name;
@@ -44,27 +25,18 @@ struct reader {
 	int stop;                 /* nonzero: stop value (callback's, or -1 for our error) */
 	char *err;
 	size_t errsize;
-	/* opts->threaded: records go in blocks to a worker, which calls fn */
-	struct handoff ho;
-	struct block blocks[2];
-	const char **wfields; /* the worker's: one record's field pointers */
-	size_t cap_wfields;
-	atomic_int wstop; /* the callback's nonzero value, set by the worker */
-	char perr[1024];  /* the reading thread's message, while the worker may write err */
 };
 
 static int
 fail(struct reader *r, uint64_t line, const char *fmt, ...)
 {
 	va_list ap;
-	char *err = r->opts->threaded ? r->perr : r->err;
-	size_t errsize = r->opts->threaded ? sizeof r->perr : r->errsize;
-	int n = snprintf(err, errsize, "%s:%llu: ", r->name, (unsigned long long)line);
+	int n = snprintf(r->err, r->errsize, "%s:%llu: ", r->name, (unsigned long long)line);
 
-	if (n < 0 || (size_t)n >= errsize)
+	if (n < 0 || (size_t)n >= r->errsize)
 		n = 0;
 	va_start(ap, fmt);
-	vsnprintf(err + n, errsize - (size_t)n, fmt, ap);
+	vsnprintf(r->err + n, r->errsize - (size_t)n, fmt, ap);
 	va_end(ap);
 	r->stop = -1;
 	return -1;
@@ -197,91 +169,6 @@ on_record(int term, void *ctx)
 	emit(r);
 }
 
-/* ---- the worker thread (opts->threaded) ---- */
-
-/* Copy a record into the block being filled; hand the block over when it is full. */
-static void
-block_add(struct reader *r, const struct csv_row *row)
-{
-	struct block *b = handoff_item(&r->ho);
-	/* the fields lie in order in one buffer (the line split in place, or the arena) */
-	const char *first = row->fields[0];
-	size_t span =
-	        (size_t)(row->fields[row->nfields - 1] + row->lens[row->nfields - 1] + 1 - first);
-	struct block_row *br;
-
-	if (b->nbytes + span > b->cap_bytes) {
-		while (b->nbytes + span > b->cap_bytes)
-			b->cap_bytes = b->cap_bytes ? 2 * b->cap_bytes : BLOCK_BYTES + 4096;
-		b->bytes = xreallocarray(b->bytes, b->cap_bytes, 1);
-	}
-	if (b->nfields + row->nfields > b->cap_fields) {
-		while (b->nfields + row->nfields > b->cap_fields)
-			b->cap_fields = b->cap_fields ? 2 * b->cap_fields : 32 * BLOCK_ROWS;
-		b->start = xreallocarray(b->start, b->cap_fields, sizeof *b->start);
-		b->len = xreallocarray(b->len, b->cap_fields, sizeof *b->len);
-	}
-	if (b->nrows == b->cap_rows) {
-		b->cap_rows = b->cap_rows ? 2 * b->cap_rows : BLOCK_ROWS;
-		b->rows = xreallocarray(b->rows, b->cap_rows, sizeof *b->rows);
-	}
-	memcpy(b->bytes + b->nbytes, first, span);
-	br = &b->rows[b->nrows++];
-	br->first = b->nfields;
-	br->nfields = row->nfields;
-	br->line = row->line;
-	br->recno = row->recno;
-	for (size_t i = 0; i < row->nfields; i++) {
-		b->start[b->nfields] = b->nbytes + (size_t)(row->fields[i] - first);
-		b->len[b->nfields++] = row->lens[i];
-	}
-	b->nbytes += span;
-	if (b->nrows >= BLOCK_ROWS || b->nbytes >= BLOCK_BYTES) {
-		handoff_push(&r->ho);
-		if (atomic_load(&r->wstop) != 0) /* the callback stopped the read */
-			r->stop = atomic_load(&r->wstop);
-	}
-}
-
-/* The worker: the callback for each record of a block, until one returns nonzero. */
-static void
-block_consume(void *ctx, void *item)
-{
-	struct reader *r = ctx;
-	struct block *b = item;
-
-	for (size_t k = 0; k < b->nrows && atomic_load(&r->wstop) == 0; k++) {
-		const struct block_row *br = &b->rows[k];
-		struct csv_row row;
-		int rc;
-
-		if (br->nfields > r->cap_wfields) {
-			r->cap_wfields = br->nfields;
-			r->wfields = xreallocarray(r->wfields, r->cap_wfields, sizeof *r->wfields);
-		}
-		for (size_t i = 0; i < br->nfields; i++)
-			r->wfields[i] = b->bytes + b->start[br->first + i];
-		row.nfields = br->nfields;
-		row.fields = r->wfields;
-		row.lens = b->len + br->first;
-		row.line = br->line;
-		row.recno = br->recno;
-		rc = r->fn(r->ctx, &row);
-		if (rc != 0)
-			atomic_store(&r->wstop, rc);
-	}
-	b->nbytes = b->nfields = b->nrows = 0;
-}
-
-static void
-block_free(struct block *b)
-{
-	free(b->bytes);
-	free(b->start);
-	free(b->len);
-	free(b->rows);
-}
-
 /* Hand the record in fields/lens (begun on r->line) to the callback, after the checks. */
 static void
 emit(struct reader *r)
@@ -304,10 +191,6 @@ emit(struct reader *r)
 	r->nfields = 0;
 	r->arena_len = 0;
 	r->next_line++;
-	if (r->opts->threaded) {
-		block_add(r, &row);
-		return;
-	}
 	rc = r->fn(r->ctx, &row);
 	if (rc != 0)
 		r->stop = rc;
@@ -411,9 +294,6 @@ csvin_read(FILE *fp, const char *name, const struct csvin_opts *opts, csv_row_fn
 	r.err = err;
 	r.errsize = errsize;
 	r.next_line = 1;
-	atomic_init(&r.wstop, 0);
-	if (opts->threaded)
-		handoff_start(&r.ho, &r.blocks[0], &r.blocks[1], 1, block_consume, &r);
 	if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_REPALL_NL) != 0)
 		die("out of memory");
 	p.blk_size = 65536;
@@ -478,22 +358,6 @@ csvin_read(FILE *fp, const char *name, const struct csvin_opts *opts, csv_row_fn
 	if (!r.stop && r.recno == 0)
 		fail(&r, 1, "empty input: expected a header line");
 	rc = r.stop;
-	if (opts->threaded) {
-		/*
-		 * The records before the end (or before an error found here) are the callback's
-		 * first, as on one thread; a value it returns wins over an error found after.
-		 */
-		if (((struct block *)handoff_item(&r.ho))->nrows > 0 && atomic_load(&r.wstop) == 0)
-			handoff_push(&r.ho);
-		handoff_finish(&r.ho);
-		if (atomic_load(&r.wstop) != 0)
-			rc = atomic_load(&r.wstop);
-		else if (rc == -1)
-			snprintf(err, errsize, "%s", r.perr);
-		block_free(&r.blocks[0]);
-		block_free(&r.blocks[1]);
-		free(r.wfields);
-	}
 	csv_free(&p);
 	free(buf);
 	free(r.arena);

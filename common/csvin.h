@@ -32,12 +32,6 @@ struct csvin_opts {
 	size_t max_field;  /* 0: CSVIN_MAX_FIELD */
 	int ragged_ok;     /* pass rows with a field count unlike the header's to the callback */
 	size_t chunk_size; /* 0: 256 KiB */
-	/*
-	 * Call the callback on a thread of its own, with the records in the same order, while
-	 * this one reads and splits the input (blocks of records in between). The callback then
-	 * runs beside the caller's thread, which is inside csvin_read all along.
-	 */
-	int threaded;
 };
 
 /*

@@ -1,6 +1,6 @@
 /*
  * handoff.h: two stages of a tool on two threads. The producing thread fills one of two
- * items (batches of rows, blocks of records) while a worker thread consumes the one handed
+ * items (e.g. batches of rows) while a worker thread consumes the one handed
  * over before, so reading and what follows overlap. Items are consumed one at a time, in the
  * order they were handed over, by one worker: the consumer sees what a single thread would
  * see, and its results are the same bits.

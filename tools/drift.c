@@ -96,7 +96,7 @@ help(void)
 	       "  --ignore COLS           leave these columns out of every check\n"
 	       "  --target present|absent the target must be present (or absent) in the input\n"
 	       "  -q, --quiet             no table on stderr\n"
-	       "  -j, --jobs N            threads for raw CSV: 1, or up to 3 (default: cores)\n"
+	       "  -j, --jobs N            threads for raw CSV: 1, or 2 (default: cores)\n"
 	       "  -h, --help              this help\n"
 	       "  -V, --version           print the version\n"
 	       "Exit status: 0 no drift, 3 drift, 1 bad data, 2 bad usage.\n");
@@ -257,7 +257,7 @@ on_row(void *ctx, const struct csv_row *row)
 static void
 read_csv(struct run *run, FILE *in)
 {
-	struct csvin_opts copts = {.ragged_ok = 1, .threaded = opt.jobs > 1};
+	struct csvin_opts copts = {.ragged_ok = 1};
 	struct batch_handoff *ho = &run->ho;
 
 	run->clean = clean_new();

@@ -516,8 +516,7 @@ on_row(void *ctx, const struct csv_row *row)
 static void
 run_csv(struct run *run, FILE *in)
 {
-	struct csvin_opts copts = {
-	        .ragged_ok = 1, .chunk_size = opt.unbuffered ? 1 : 0, .threaded = threaded()};
+	struct csvin_opts copts = {.ragged_ok = 1, .chunk_size = opt.unbuffered ? 1 : 0};
 
 	if (csvin_read(in, run->name, &copts, on_row, run, run->err, sizeof run->err) != 0)
 		die("%s", run->err);

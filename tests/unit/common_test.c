@@ -252,11 +252,10 @@ collect_row(void *ctx, const struct csv_row *row)
 
 /* Parse text as CSV; return the collected rows, or "ERR:" and the message. */
 static const char *
-parse_csv_mode(const char *text, size_t len, int ragged_ok, int threaded)
+parse_csv(const char *text, size_t len, int ragged_ok)
 {
 	static struct collect c;
-	struct csvin_opts opts = {
-	        .ragged_ok = ragged_ok, .chunk_size = 3, .max_field = 64, .threaded = threaded};
+	struct csvin_opts opts = {.ragged_ok = ragged_ok, .chunk_size = 3, .max_field = 64};
 	char err[256];
 	FILE *fp = fmemopen((void *)text, len, "r");
 
@@ -267,87 +266,7 @@ parse_csv_mode(const char *text, size_t len, int ragged_ok, int threaded)
 	return c.out;
 }
 
-/* The same records and errors with the callback on a thread of its own (opts.threaded). */
-static const char *
-parse_csv(const char *text, size_t len, int ragged_ok)
-{
-	static char one[4096];
-
-	snprintf(one, sizeof one, "%s", parse_csv_mode(text, len, ragged_ok, 0));
-	CHECK(strcmp(one, parse_csv_mode(text, len, ragged_ok, 1)) == 0);
-	return one;
-}
-
 #define CSV_IS(text, want) CHECK(strcmp(parse_csv(text, sizeof text - 1, 0), want) == 0)
-
-/* A digest of every record seen, and a stop at record stop_at (0: never). */
-struct digest {
-	uint64_t h, rows;
-	uint64_t stop_at;
-};
-
-static int
-digest_row(void *ctx, const struct csv_row *row)
-{
-	struct digest *d = ctx;
-
-	d->h = (d->h ^ row->line ^ (row->recno << 32)) * 1099511628211ULL;
-	for (size_t i = 0; i < row->nfields; i++) {
-		for (size_t k = 0; k < row->lens[i]; k++)
-			d->h = (d->h ^ (unsigned char)row->fields[i][k]) * 1099511628211ULL;
-		d->h = (d->h ^ 0x100) * 1099511628211ULL;
-	}
-	d->rows++;
-	return d->stop_at != 0 && row->recno == d->stop_at ? 7 : 0;
-}
-
-/* Many blocks of records: each mode's records, stop value and message are the same. */
-static void
-test_csvin_threaded(void)
-{
-	size_t cap = 4 << 20, len = 0;
-	char *text = malloc(cap);
-	const uint64_t stops[] = {0, 1, 4096, 9000};
-
-	CHECK(text != NULL);
-	if (text == NULL)
-		return;
-	len += (size_t)snprintf(text, cap, "id,name,x\n");
-	for (int i = 1; i <= 20000; i++)
-		len += (size_t)snprintf(text + len, cap - len,
-		                        i == 12000 ? "%d,\"q,\n%d\",%d.5\n" : "%d,n%d,%d.5\n", i,
-		                        i % 97, i);
-	for (int bad = 0; bad < 2; bad++) {
-		/* the second time, a ragged record at the end: an error after every record */
-		if (bad)
-			len += (size_t)snprintf(text + len, cap - len, "1,2\n");
-		for (size_t s = 0; s < sizeof stops / sizeof stops[0]; s++) {
-			struct digest d[2];
-			char err[2][256];
-			int rc[2];
-
-			for (int t = 0; t < 2; t++) {
-				struct csvin_opts opts = {.threaded = t};
-				FILE *fp = fmemopen(text, len, "r");
-
-				memset(&d[t], 0, sizeof d[t]);
-				d[t].h = 14695981039346656037ULL;
-				d[t].stop_at = stops[s];
-				err[t][0] = '\0';
-				rc[t] = csvin_read(fp, "t", &opts, digest_row, &d[t], err[t],
-				                   sizeof err[t]);
-				fclose(fp);
-			}
-			CHECK(rc[0] == rc[1] && d[0].h == d[1].h && d[0].rows == d[1].rows);
-			CHECK(rc[0] != 0 || strcmp(err[0], err[1]) == 0);
-			CHECK(rc[0] == (stops[s] ? 7 : bad ? -1 : 0));
-			CHECK(d[0].rows == (stops[s] ? stops[s] + 1 : 20001));
-			CHECK(!bad || stops[s] ||
-			      strcmp(err[1], "t:20003: 2 fields where the header has 3") == 0);
-		}
-	}
-	free(text);
-}
 
 static void
 test_csvin(void)
@@ -416,7 +335,6 @@ main(int argc, char **argv)
 	test_sha256();
 	test_strmap();
 	test_csvin();
-	test_csvin_threaded();
 	test_atomic();
 	printf("%d checks, %d failed\n", checks, failures);
 	return failures != 0;
