@@ -708,3 +708,11 @@ format_f64(char *buf, size_t size, double x)
 		return n;
 	return format_f64_slow(buf, size, x);
 }
+
+long
+online_cores(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n > 0 ? n : 1;
+}

@@ -95,6 +95,8 @@ int parse_u64(const char *s, size_t len, uint64_t *out);
 /* Option argument helpers: die with EXIT_USAGE naming the option when invalid. */
 double opt_f64(const char *opt, const char *arg);
 long opt_long(const char *opt, const char *arg, long min, long max);
+/* The default of -j: the cores online (at least 1). */
+long online_cores(void);
 
 /* Print a double so that it reads back exactly, in the shortest such form. */
 int format_f64(char *buf, size_t size, double x);

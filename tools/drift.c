@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "clean.h"
 #include "csvin.h"
@@ -48,7 +47,7 @@ static struct {
 struct run {
 	const char *name;
 	struct clean *clean;
-	struct batch_handoff ho; /* raw CSV: parsed rows, cleaned and profiled by a worker */
+	struct handoff ho; /* raw CSV: parsed rows, cleaned and profiled by a worker */
 	struct batch cleaned;
 	struct encoder enc;
 	int have_enc;
@@ -236,21 +235,21 @@ static int
 on_row(void *ctx, const struct csv_row *row)
 {
 	struct run *run = ctx;
-	struct batch_handoff *ho = &run->ho;
+	struct handoff *ho = &run->ho;
 
 	if (row->recno == 0) {
 		if (clean_bind(run->clean, row, run->name, run->err, sizeof run->err) != 0)
 			die("%s", run->err);
 		batch_init(&run->cleaned, clean_output_schema(run->clean));
 		bind_input(run, clean_output_schema(run->clean));
-		batch_handoff_start(ho, clean_parsed_schema(run->clean), opt.jobs > 1,
-		                    profile_parsed, run);
+		handoff_start(ho, clean_parsed_schema(run->clean), opt.jobs > 1, profile_parsed,
+		              run);
 		return 0;
 	}
-	if (clean_row(run->clean, row, batch_handoff_batch(ho), run->err, sizeof run->err) < 0)
+	if (clean_row(run->clean, row, handoff_batch(ho), run->err, sizeof run->err) < 0)
 		die("%s:%llu: %s", run->name, (unsigned long long)row->line, run->err);
-	if (batch_handoff_batch(ho)->nrows == STREAM_BATCH_ROWS)
-		batch_handoff_push(ho);
+	if (handoff_batch(ho)->nrows == STREAM_BATCH_ROWS)
+		handoff_push(ho);
 	return 0;
 }
 
@@ -258,7 +257,7 @@ static void
 read_csv(struct run *run, FILE *in)
 {
 	struct csvin_opts copts = {.ragged_ok = 1};
-	struct batch_handoff *ho = &run->ho;
+	struct handoff *ho = &run->ho;
 
 	run->clean = clean_new();
 	if (clean_load_state(run->clean, opt.state, run->err, sizeof run->err) != 0)
@@ -267,7 +266,7 @@ read_csv(struct run *run, FILE *in)
 		die("%s", run->err);
 	if (!run->bound)
 		die("%s: no header", run->name);
-	batch_handoff_finish(ho);
+	handoff_finish(ho);
 	batch_free(&run->cleaned);
 	clean_free(run->clean);
 }
@@ -378,7 +377,7 @@ parse_options(int argc, char **argv)
 	struct drift_limits *l = &opt.lim;
 	int c;
 
-	opt.jobs = sysconf(_SC_NPROCESSORS_ONLN) > 1 ? sysconf(_SC_NPROCESSORS_ONLN) : 1;
+	opt.jobs = online_cores();
 	while ((c = getopt_long(argc, argv, "qj:hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case O_REF:

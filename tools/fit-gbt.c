@@ -465,7 +465,7 @@ parse_options(int argc, char **argv)
 	};
 	int c;
 
-	opt.nthreads = sysconf(_SC_NPROCESSORS_ONLN) > 0 ? sysconf(_SC_NPROCESSORS_ONLN) : 1;
+	opt.nthreads = online_cores();
 	while ((c = getopt_long(argc, argv, "j:hV", longopts, NULL)) != -1) {
 		if (search_cli_option(&opt.cli, c, optarg))
 			continue;

@@ -64,7 +64,7 @@ struct run {
 	 */
 	size_t nheader;
 	char **header;
-	struct batch_handoff ho;
+	struct handoff ho;
 	struct batch cleaned;
 	/* encoder output (or the input stream when it is already encoded) */
 	struct schema enc_schema;
@@ -483,8 +483,7 @@ csv_start(struct run *run, const struct csv_row *row)
 		}
 		fputs("reject_reason\n", run->rej.fp);
 	}
-	batch_handoff_start(&run->ho, clean_parsed_schema(run->clean), threaded(), score_parsed,
-	                    run);
+	handoff_start(&run->ho, clean_parsed_schema(run->clean), threaded(), score_parsed, run);
 }
 
 static int
@@ -498,7 +497,7 @@ on_row(void *ctx, const struct csv_row *row)
 		return 0;
 	}
 	run->rows_in++;
-	rc = clean_row(run->clean, row, batch_handoff_batch(&run->ho), run->err, sizeof run->err);
+	rc = clean_row(run->clean, row, handoff_batch(&run->ho), run->err, sizeof run->err);
 	if (rc < 0) {
 		char reason[1100];
 
@@ -507,8 +506,8 @@ on_row(void *ctx, const struct csv_row *row)
 		reject(run, row, reason);
 	} else if (rc == 0) {
 		reject(run, row, "dropped by the cleaning rules");
-	} else if (opt.unbuffered || batch_handoff_batch(&run->ho)->nrows == STREAM_BATCH_ROWS) {
-		batch_handoff_push(&run->ho);
+	} else if (opt.unbuffered || handoff_batch(&run->ho)->nrows == STREAM_BATCH_ROWS) {
+		handoff_push(&run->ho);
 	}
 	return 0;
 }
@@ -521,7 +520,7 @@ run_csv(struct run *run, FILE *in)
 	if (csvin_read(in, run->name, &copts, on_row, run, run->err, sizeof run->err) != 0)
 		die("%s", run->err);
 	if (run->header != NULL)
-		batch_handoff_finish(&run->ho);
+		handoff_finish(&run->ho);
 }
 
 /* Encode (when a state was given) and score a batch read from a stream (the consumer). */
@@ -547,12 +546,12 @@ run_stream(struct run *run, FILE *in)
 	} else {
 		bind_scoring(run, s);
 	}
-	batch_handoff_start(&run->ho, s, threaded(), score_read, run);
-	while (stream_next(r, batch_handoff_batch(&run->ho))) {
-		run->rows_in += batch_handoff_batch(&run->ho)->nrows;
-		batch_handoff_push(&run->ho);
+	handoff_start(&run->ho, s, threaded(), score_read, run);
+	while (stream_next(r, handoff_batch(&run->ho))) {
+		run->rows_in += handoff_batch(&run->ho)->nrows;
+		handoff_push(&run->ho);
 	}
-	batch_handoff_finish(&run->ho);
+	handoff_finish(&run->ho);
 	stream_reader_close(r);
 }
 
@@ -668,7 +667,7 @@ parse_options(int argc, char **argv)
 	};
 	int c;
 
-	opt.jobs = sysconf(_SC_NPROCESSORS_ONLN) > 1 ? sysconf(_SC_NPROCESSORS_ONLN) : 1;
+	opt.jobs = online_cores();
 	while ((c = getopt_long(argc, argv, "m:s:t:Dr:d:uo:j:hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'm':
