@@ -17,9 +17,14 @@
 
 /*
  * Up to this many parameters the smooth solver forms the Hessian (p²/2 per row and pass);
- * above, it runs conjugate gradients on Hessian-vector products (2p per row and CG step).
+ * above, it runs conjugate gradients on Hessian-vector products (2p per row and CG step),
+ * preconditioned by the Hessian of a sample of the rows (every k-th row, about
+ * PRECOND_ROWS_PER_PARAM·p + n/PRECOND_FRACTION of them: p²/2 per sampled row, once per
+ * Newton step).
  */
-#define HESSIAN_MAX_PARAMS 48
+#define HESSIAN_MAX_PARAMS     48
+#define PRECOND_ROWS_PER_PARAM 32
+#define PRECOND_FRACTION       64
 
 /* The problem as the solvers see it: θ = (w, b) with p = nf (+ 1 for the intercept). */
 struct problem {
@@ -36,7 +41,7 @@ struct problem {
 	double *xd;   /* n: dᵀxᵢ for the search direction d */
 	double *znew; /* n: zᵢ + xdᵢ at the full step, the next z when it is taken */
 	double *dw; /* n: cᵢσ(zᵢ)(1 − σ(zᵢ)) when the Hessian is not formed, else NULL */
-	double *diag; /* p: then the Hessian's diagonal, the conjugate gradients' preconditioner */
+	double *diag; /* p: then the Hessian's diagonal (the l2 term included) */
 };
 
 /* log(1 + exp(−t)) without overflow */
@@ -167,12 +172,34 @@ hess_row(size_t p)
 }
 
 /*
+ * H += Σ_r a_r·x_rᵀ over four rows (upper triangle), x_r = xe + r·pp and a_r = ad + r·pp
+ * (row r's weight times x_r): each Hessian entry is loaded and stored once per four rows, two
+ * entries at a time (in rows of pp = hess_row(p), from the even column at or before the
+ * diagonal: the entries left of the diagonal it also sums are never read).
+ */
+static void
+hess_add4(double *H, size_t p, const double *xe, const double *ad)
+{
+	size_t pp = hess_row(p);
+	const double *x0 = xe, *x1 = xe + pp, *x2 = xe + 2 * pp, *x3 = xe + 3 * pp;
+
+	for (size_t j = 0; j < p; j++) {
+		const f64x2 a0 = {ad[j], ad[j]}, a1 = {ad[pp + j], ad[pp + j]},
+		            a2 = {ad[2 * pp + j], ad[2 * pp + j]},
+		            a3 = {ad[3 * pp + j], ad[3 * pp + j]};
+		double *Hj = H + j * pp;
+
+		for (size_t k = j & ~(size_t)1; k < pp; k += 2)
+			*(f64x2 *)&Hj[k] +=
+			        a0 * *(const f64x2 *)&x0[k] + a1 * *(const f64x2 *)&x1[k] +
+			        a2 * *(const f64x2 *)&x2[k] + a3 * *(const f64x2 *)&x3[k];
+	}
+}
+
+/*
  * At θ: zᵢ = θᵀxᵢ, the loss Σ cᵢ·ℓᵢ (when asked), its gradient Σ cᵢ(σ(zᵢ) − yᵢ)·xᵢ and
- * Hessian Σ cᵢσ(zᵢ)(1 − σ(zᵢ))·xᵢxᵢᵀ (upper triangle), with xᵢ extended by 1 for the
- * intercept. Rows go four at a time, so that each Hessian entry is loaded and stored once
- * per four rows, two entries at a time (in rows of hess_row(p), from the even column at or
- * before the diagonal: the entries left of the diagonal it also sums are never read).
- * Partial layout: [loss, g[p], H[p×hess_row(p)]].
+ * Hessian Σ cᵢσ(zᵢ)(1 − σ(zᵢ))·xᵢxᵢᵀ (upper triangle, four rows at a time by hess_add4),
+ * with xᵢ extended by 1 for the intercept. Partial layout: [loss, g[p], H[p×hess_row(p)]].
  */
 static void
 block_grad_hess(struct pass *ps, size_t blk, size_t lo, size_t hi)
@@ -212,18 +239,7 @@ block_grad_hess(struct pass *ps, size_t blk, size_t lo, size_t hi)
 				a[j] = dz * x[j];
 			}
 		}
-		for (size_t j = 0; j < p; j++) {
-			const f64x2 a0 = {ad[j], ad[j]}, a1 = {ad[pp + j], ad[pp + j]},
-			            a2 = {ad[2 * pp + j], ad[2 * pp + j]},
-			            a3 = {ad[3 * pp + j], ad[3 * pp + j]};
-			const double *x0 = xe, *x1 = xe + pp, *x2 = xe + 2 * pp, *x3 = xe + 3 * pp;
-			double *Hj = H + j * pp;
-
-			for (size_t k = j & ~(size_t)1; k < pp; k += 2)
-				*(f64x2 *)&Hj[k] +=
-				        a0 * *(const f64x2 *)&x0[k] + a1 * *(const f64x2 *)&x1[k] +
-				        a2 * *(const f64x2 *)&x2[k] + a3 * *(const f64x2 *)&x3[k];
-		}
+		hess_add4(H, p, xe, ad);
 	}
 	acc[0] = loss;
 	free(xe);
@@ -343,9 +359,10 @@ grad_hess(struct problem *pb, const double *theta, const double *d, int want_los
 	for (size_t j = 0; j < p; j++)
 		if (pb->pen[j]) {
 			g[j] += pb->l2 * theta[j];
-			H[j * p + j] += pb->l2;
 			if (pb->dw)
 				pb->diag[j] += pb->l2;
+			else
+				H[j * p + j] += pb->l2;
 		}
 	free(sum);
 	return loss;
@@ -371,56 +388,6 @@ hessian_times(struct problem *pb, const double *v, double *hv, double *part)
 	for (size_t j = 0; j < pb->p; j++)
 		if (pb->pen[j])
 			hv[j] += pb->l2 * v[j];
-}
-
-/*
- * Newton direction without forming H: conjugate gradients on H·d = −g, preconditioned by
- * H's diagonal M (as recent LIBLINEAR's trust-region Newton does), stopped when the
- * residual falls to η·‖g‖, η = min(0.1, ‖g‖/‖g₀‖) (a forcing sequence that keeps Newton's
- * fast convergence), or on curvature too small to trust.
- */
-static void
-cg_direction(struct problem *pb, const double *g, double gnorm0, double *d, double *part)
-{
-	size_t p = pb->p;
-	double *r = xcalloc(4 * p, sizeof *r), *q = r + p, *hq = r + 2 * p, *u = r + 3 * p;
-	double rr = 0, ru = 0, gnorm, eta;
-
-	memset(d, 0, p * sizeof *d);
-	for (size_t j = 0; j < p; j++) {
-		r[j] = -g[j];
-		u[j] = pb->diag[j] > 0 ? r[j] / pb->diag[j] : r[j]; /* u = M⁻¹r */
-		q[j] = u[j];
-		rr += r[j] * r[j];
-		ru += r[j] * u[j];
-	}
-	gnorm = sqrt(rr);
-	eta = fmin(0.1, gnorm / gnorm0);
-	for (size_t it = 0; it < 2 * p + 10 && sqrt(rr) > eta * gnorm; it++) {
-		double qhq = 0, alpha, ru_new = 0;
-
-		hessian_times(pb, q, hq, part);
-		for (size_t j = 0; j < p; j++)
-			qhq += q[j] * hq[j];
-		if (!(qhq > 1e-300))
-			break;
-		alpha = ru / qhq;
-		rr = 0;
-		for (size_t j = 0; j < p; j++) {
-			d[j] += alpha * q[j];
-			r[j] -= alpha * hq[j];
-			u[j] = pb->diag[j] > 0 ? r[j] / pb->diag[j] : r[j];
-			rr += r[j] * r[j];
-			ru_new += r[j] * u[j];
-		}
-		for (size_t j = 0; j < p; j++)
-			q[j] = u[j] + ru_new / ru * q[j];
-		ru = ru_new;
-	}
-	if (sqrt(rr) == gnorm) /* no step taken: fall back to steepest descent */
-		for (size_t j = 0; j < p; j++)
-			d[j] = -g[j];
-	free(r);
 }
 
 /* Cholesky factor of A + μI in L (lower, p × p): 0, or -1 when not positive definite. */
@@ -465,9 +432,9 @@ chol_solve(const double *L, size_t p, const double *g, double *d)
 	}
 }
 
-/* Newton direction: (H + μI)d = −g with the smallest μ ≥ 0 (from 0, then growing) that works. */
+/* L·Lᵀ = H + μI with the smallest μ ≥ 0 (from 0, then growing) that works. */
 static void
-newton_direction(const double *H, size_t p, const double *g, double *L, double *d)
+factor(const double *H, size_t p, double *L)
 {
 	double mu = 0, scale = 0;
 
@@ -475,7 +442,127 @@ newton_direction(const double *H, size_t p, const double *g, double *L, double *
 		scale = fmax(scale, fabs(H[j * p + j]));
 	while (cholesky(H, p, mu, L) < 0)
 		mu = mu ? mu * 10 : fmax(scale, 1e-300) * 1e-12;
+}
+
+/* Newton direction: (H + μI)d = −g, μ as factor() finds it. */
+static void
+newton_direction(const double *H, size_t p, const double *g, double *L, double *d)
+{
+	factor(H, p, L);
 	chol_solve(L, p, g, d);
+}
+
+/*
+ * The conjugate gradients' preconditioner at the current point (weights pb->dw), factored
+ * into L: the Hessian's exact diagonal D, and the correlations of the Hessian S of every k-th
+ * row (rows from the whole range, so that sorted data is sampled evenly), M = D½·C·D½ with
+ * C = diag(S)^-½·S·diag(S)^-½. A parameter the sample has (almost) nothing of, such as a rare
+ * one-hot column, gets its diagonal alone, as a Jacobi preconditioner would give it.
+ */
+static void
+sample_hessian(const struct problem *pb, double *M, double *L)
+{
+	size_t p = pb->p, pp = hess_row(p), nf = pb->nf;
+	size_t want = PRECOND_ROWS_PER_PARAM * p + pb->n / PRECOND_FRACTION;
+	size_t k = want >= pb->n ? 1 : pb->n / want, m = (pb->n + k - 1) / k;
+	double *H = xcalloc(p * pp, sizeof *H), *xe = xcalloc(8 * pp, sizeof *xe);
+	double *ad = xe + 4 * pp, scale = (double)pb->n / (double)m;
+	double *f = xcalloc(p, sizeof *f);
+
+	for (size_t i = 0; i < m; i += 4) {
+		for (size_t r = 0; r < 4; r++) {
+			double *x = xe + r * pp, *a = ad + r * pp;
+			size_t row = (i + r) * k;
+
+			if (i + r >= m) {
+				memset(a, 0, pp * sizeof *a);
+				continue;
+			}
+			memcpy(x, pb->x + row * nf, nf * sizeof *x);
+			if (pb->intercept)
+				x[nf] = 1;
+			for (size_t j = 0; j < p; j++)
+				a[j] = pb->dw[row] * x[j];
+		}
+		hess_add4(H, p, xe, ad);
+	}
+	/* fⱼ = (Dⱼⱼ / Sⱼⱼ)^½, or 0 when the sample's curvature is below 1e-6 of the diagonal */
+	for (size_t j = 0; j < p; j++) {
+		double sjj = scale * H[j * pp + j] + (pb->pen[j] ? pb->l2 : 0);
+
+		f[j] = sjj > 1e-6 * pb->diag[j] ? sqrt(pb->diag[j] / sjj) : 0;
+	}
+	for (size_t j = 0; j < p; j++) {
+		for (size_t c = j + 1; c < p; c++)
+			M[j * p + c] = M[c * p + j] = f[j] * f[c] * scale * H[j * pp + c];
+		M[j * p + j] = pb->diag[j];
+	}
+	factor(M, p, L);
+	free(H);
+	free(xe);
+	free(f);
+}
+
+/* u = M⁻¹r for M = L·Lᵀ */
+static void
+precond(const double *L, size_t p, const double *r, double *u)
+{
+	chol_solve(L, p, r, u); /* −M⁻¹r */
+	for (size_t j = 0; j < p; j++)
+		u[j] = -u[j];
+}
+
+/*
+ * Newton direction without forming H: conjugate gradients on H·d = −g, preconditioned by
+ * the Hessian of a sample of the rows (sample_hessian: its factor in L), stopped when the
+ * residual falls to η·‖g‖, η = min(0.1, ‖g‖/‖g₀‖) (a forcing sequence that keeps Newton's
+ * fast convergence), or on curvature too small to trust.
+ */
+static void
+cg_direction(struct problem *pb, const double *g, double gnorm0, const double *L, double *d,
+             double *part)
+{
+	size_t p = pb->p;
+	double *r = xcalloc(4 * p, sizeof *r), *q = r + p, *hq = r + 2 * p, *u = r + 3 * p;
+	double rr = 0, ru = 0, gnorm, eta;
+
+	memset(d, 0, p * sizeof *d);
+	for (size_t j = 0; j < p; j++)
+		r[j] = -g[j];
+	precond(L, p, r, u);
+	for (size_t j = 0; j < p; j++) {
+		q[j] = u[j];
+		rr += r[j] * r[j];
+		ru += r[j] * u[j];
+	}
+	gnorm = sqrt(rr);
+	eta = fmin(0.1, gnorm / gnorm0);
+	for (size_t it = 0; it < 2 * p + 10 && sqrt(rr) > eta * gnorm; it++) {
+		double qhq = 0, alpha, ru_new = 0;
+
+		hessian_times(pb, q, hq, part);
+		for (size_t j = 0; j < p; j++)
+			qhq += q[j] * hq[j];
+		if (!(qhq > 1e-300))
+			break;
+		alpha = ru / qhq;
+		rr = 0;
+		for (size_t j = 0; j < p; j++) {
+			d[j] += alpha * q[j];
+			r[j] -= alpha * hq[j];
+			rr += r[j] * r[j];
+		}
+		precond(L, p, r, u);
+		for (size_t j = 0; j < p; j++)
+			ru_new += r[j] * u[j];
+		for (size_t j = 0; j < p; j++)
+			q[j] = u[j] + ru_new / ru * q[j];
+		ru = ru_new;
+	}
+	if (sqrt(rr) == gnorm) /* no step taken: fall back to steepest descent */
+		for (size_t j = 0; j < p; j++)
+			d[j] = -g[j];
+	free(r);
 }
 
 /* Minimum-norm subgradient of loss + l2 term + l1·‖θ_pen‖₁ (the gradient when l1 = 0). */
@@ -576,10 +663,12 @@ solve(struct problem *pb, const struct logreg_config *cfg, double *theta, struct
 			break;
 		if (pb->l1 > 0)
 			prox_direction(pb, theta, g, H, d, Hd);
-		else if (pb->dw)
-			cg_direction(pb, g, gnorm0, d, part);
-		else
+		else if (pb->dw) {
+			sample_hessian(pb, H, L);
+			cg_direction(pb, g, gnorm0, L, d, part);
+		} else {
 			newton_direction(H, p, g, L, d);
+		}
 		for (size_t j = 0; j < p; j++)
 			delta += g[j] * d[j];
 		if (pb->l1 > 0)

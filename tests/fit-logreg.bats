@@ -83,6 +83,24 @@ raw_split() {
 	assert_success
 }
 
+@test "fit-logreg with 60 features on 24000 sorted rows and a rare column (sampled preconditioner) equals scikit-learn" {
+	# Above 48 parameters and 61·32 + n/64 rows the conjugate gradients are preconditioned
+	# by the Hessian of every k-th row: rows sorted by the target, x2 set in 4 rows only
+	# (two of each class; the sample may miss them), with and without the penalty.
+	synth_csv 24000 60 5 | "$PY" -c '
+import sys
+import pandas as pd
+d = pd.read_csv(sys.stdin)
+d["x2"] = 0.0
+d.loc[list(d.index[d.y == 0][[10, 9000]]) + list(d.index[d.y == 1][[20, 9000]]), "x2"] = 1.0
+d.sort_values("y", kind="stable").to_csv(sys.stdout, index=False)' >s.csv
+	to_stream s.csv y >s.st
+	fit-logreg --param C=1 s.st >a.model
+	fit-logreg --param penalty=none s.st >b.model
+	run "$PY" "$ORACLE" s.csv y a.model:l2:1 b.model:none:1
+	assert_success
+}
+
 @test "fit-logreg l1 and elasticnet reach saga's objective with the same zeros" {
 	synth_csv 2000 8 2 >s.csv
 	to_stream s.csv y >s.st
