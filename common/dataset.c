@@ -48,6 +48,26 @@ find_columns(const struct schema *s, const char *name, size_t *fcols, size_t *nf
 	return 0;
 }
 
+/*
+ * The feature columns fcols of b as rows of nf into dst, a tile of TILE_ROWS rows at a time:
+ * each column is read in runs and each row written whole, within a few cache lines.
+ */
+#define TILE_ROWS 64
+static void
+transpose_batch(double *dst, size_t nf, const struct batch *b, const size_t *fcols)
+{
+	for (size_t i0 = 0; i0 < b->nrows; i0 += TILE_ROWS) {
+		size_t i1 = i0 + TILE_ROWS < b->nrows ? i0 + TILE_ROWS : b->nrows;
+
+		for (size_t j = 0; j < nf; j++) {
+			const double *src = b->cols[fcols[j]].f64;
+
+			for (size_t i = i0; i < i1; i++)
+				dst[i * nf + j] = src[i];
+		}
+	}
+}
+
 /* Check and append the rows of b; rows counts the rows already stored. */
 static int
 add_batch(struct dataset *d, const struct batch *b, const size_t *fcols, size_t tcol, size_t *cap,
@@ -89,15 +109,11 @@ add_batch(struct dataset *d, const struct batch *b, const size_t *fcols, size_t 
 				return errf(err, errsize, "%s: row %zu, column \"%s\": feature %s",
 				            name, d->nrows + i + 1, d->features[j],
 				            isnan(src[i]) ? "missing or NaN" : "infinite");
-		if (d->layout == DATASET_ROWS) {
-			double *dst = d->x + d->nrows * nf + j;
-
-			for (size_t i = 0; i < b->nrows; i++)
-				dst[i * nf] = src[i];
-		} else {
+		if (d->layout == DATASET_COLUMNS)
 			memcpy(((double **)d->x)[j] + d->nrows, src, b->nrows * sizeof *src);
-		}
 	}
+	if (d->layout == DATASET_ROWS)
+		transpose_batch(d->x + d->nrows * nf, nf, b, fcols);
 	d->nrows += b->nrows;
 	return 0;
 }
