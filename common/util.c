@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <fcntl.h>
+#include <float.h>
 #include <limits.h>
 #include <math.h>
 #include <pthread.h>
@@ -360,6 +361,12 @@ static const long double pow10_exact[] = {
         1e20L, 1e21L, 1e22L, 1e23L, 1e24L, 1e25L, 1e26L, 1e27L,
 };
 
+/* The same up to 10^22, the last power of ten a double holds exactly. */
+static const double pow10_f64[] = {
+        1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+        1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+};
+
 static int
 parse_f64_slow(const char *s, size_t len, double *out)
 {
@@ -382,10 +389,32 @@ parse_f64_slow(const char *s, size_t len, double *out)
 }
 
 /*
- * The common case (at most 19 significant digits, a small exponent) is computed with one
- * long double multiplication or division of exact operands, which rounds correctly but for
- * rare double-rounding cases (at most one unit in the last place). Anything else goes to
- * strtod. The grammar is checked here in full, so strtod never sees hex, inf or nan.
+ * Whether the long double x, the correctly rounded result of one operation on exact
+ * operands, rounds to the same double as the exact value: always, unless x lies exactly
+ * halfway between two doubles (the exact value may then be on either side of the midpoint).
+ */
+static int
+rounds_safely(long double x)
+{
+	double d = (double)x, half;
+	long double r = fabsl(x - (long double)d);
+	uint64_t bits;
+
+	/* |x| lies in [1e-27, 1e47] here: d is normal and half an ulp of it is too, 2^(e−53);
+	 * below a power of two the gap is half as wide, so a quarter ulp counts as well */
+	memcpy(&bits, &d, sizeof bits);
+	bits = (bits & ((uint64_t)0x7ff << 52)) - ((uint64_t)53 << 52);
+	memcpy(&half, &bits, sizeof half);
+	return r != half && r != half / 2;
+}
+
+/*
+ * Correctly rounded, as strtod. The common cases: a significand up to 2^53 and a power of
+ * ten up to 10^22 (Clinger's fast path: one double operation on exact operands); up to 19
+ * significant digits and 10^27, one long double operation on exact operands (64-bit
+ * significands), rounded once more to double, unless it lands exactly halfway between two
+ * doubles. Anything else goes to strtod. The grammar is checked here in full, so strtod
+ * never sees hex, inf or nan.
  */
 int
 parse_f64(const char *s, size_t len, double *out)
@@ -440,6 +469,19 @@ parse_f64(const char *s, size_t len, double *out)
 		return -1;
 	if (!exact || exp10 > 27 || exp10 < -27)
 		return parse_f64_slow(s, len, out);
+	if (mant <= (UINT64_C(1) << 53) && exp10 <= 22 && exp10 >= -22) {
+		/* Clinger's fast path: both operands exact doubles, one correctly rounded operation
+		 */
+		double x = (double)mant;
+
+		if (exp10 >= 0)
+			x *= pow10_f64[exp10];
+		else
+			x /= pow10_f64[-exp10];
+		*out = neg ? -x : x;
+		return 0;
+	}
+#if LDBL_MANT_DIG >= 64
 	{
 		long double x = (long double)mant;
 
@@ -447,8 +489,13 @@ parse_f64(const char *s, size_t len, double *out)
 			x *= pow10_exact[exp10];
 		else
 			x /= pow10_exact[-exp10];
+		if (!rounds_safely(x))
+			return parse_f64_slow(s, len, out);
 		*out = neg ? -(double)x : (double)x;
 	}
+#else
+	return parse_f64_slow(s, len, out);
+#endif
 	return 0;
 }
 
