@@ -6,8 +6,11 @@
 # fit-logreg. Each runs at its default tolerance; the objectives are printed to show they
 # agree to 1e-6, and fit-logreg's peak memory against the dense float64 matrix.
 # Sizes: FIT_LOGREG_BENCH="ROWSxFEATURES ..." (default: BENCH_ROWS rows x 12 and x 100);
-# threads of fit-logreg: FIT_LOGREG_JOBS (1). LIBLINEAR's time includes parsing its text
-# input, scikit-learn's the Python start-up and loading the .npy files.
+# threads of fit-logreg in the races with the single-threaded peers: FIT_LOGREG_JOBS (1) —
+# Debian's scikit-learn runs on the reference BLAS, one thread, as does liblinear-train. A
+# third race puts fit-logreg at its default (all cores) against scikit-learn, reported apart.
+# LIBLINEAR's time includes parsing its text input, scikit-learn's the Python start-up and
+# loading the .npy files.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -15,6 +18,7 @@ set -euo pipefail
 sizes="${FIT_LOGREG_BENCH:-${BENCH_ROWS}x12 ${BENCH_ROWS}x100}"
 jobs="${FIT_LOGREG_JOBS:-1}"
 peer_py="$BENCH_ROOT/bench/fit-logreg-peer.py"
+cores="$(nproc)"
 
 # speedup JSON: the peer's median over pipeml's (above 1 = pipeml faster)
 speedup() {
@@ -39,8 +43,15 @@ for size in $sizes; do
 		"'$BENCH_BIN/fit-logreg' -j $jobs '$d.st' >'$d.p.model'" \
 		"sklearn lbfgs" "'$BENCH_PY' '$peer_py' sklearn '$d' '$d.sk.npy'"
 	"$BENCH_PY" "$peer_py" objectives "$d" "$d.pb.model" "$d.ll.model" "$d.p.model" "$d.sk.npy"
-	echo "speed-up: $(speedup "$BENCH_OUT/fit-logreg-logreg-$nf-bias.json")x LIBLINEAR" \
+	echo "speed-up at -j $jobs: $(speedup "$BENCH_OUT/fit-logreg-logreg-$nf-bias.json")x LIBLINEAR" \
 		"(goal >= 1), $(speedup "$BENCH_OUT/fit-logreg-logreg-$nf.json")x scikit-learn (goal >= 3)"
+	if [ "$cores" -gt 1 ] && [ "$jobs" != "$cores" ]; then
+		bench_compare "logreg-$nf-j$cores" "$bytes" "$n" \
+			"'$BENCH_BIN/fit-logreg' '$d.st' >'$d.pj.model'" \
+			"sklearn lbfgs" "'$BENCH_PY' '$peer_py' sklearn '$d' '$d.sk.npy'"
+		echo "speed-up at the default -j $cores (scikit-learn: one thread):" \
+			"$(speedup "$BENCH_OUT/fit-logreg-logreg-$nf-j$cores.json")x scikit-learn"
+	fi
 	peak_kb="$(/usr/bin/time -f %M "$BENCH_BIN/fit-logreg" -j "$jobs" "$d.st" 2>&1 >/dev/null |
 		tail -1)"
 	awk -v kb="$peak_kb" -v n="$n" -v nf="$nf" 'BEGIN {

@@ -1,5 +1,6 @@
 /* dataset.c: a training stream read into a dense matrix and 0/1 labels. */
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +50,114 @@ find_columns(const struct schema *s, const char *name, size_t *fcols, size_t *nf
 }
 
 /*
+ * The digest covers the feature names, the target name (each followed by a NUL) and then
+ * every row as its features and its label, little-endian doubles: independent of layout.
+ */
+static void
+sha_names(struct sha256 *s, const struct dataset *d)
+{
+	sha256_init(s);
+	for (size_t j = 0; j < d->nfeatures; j++)
+		sha256_update(s, d->features[j], strlen(d->features[j]) + 1);
+	sha256_update(s, d->target, strlen(d->target) + 1);
+}
+
+/* Rows r0 .. r1 of a row-major matrix x (nf features) and labels y into s. */
+static void
+sha_rows(struct sha256 *s, const double *x, const double *y, size_t nf, size_t r0, size_t r1)
+{
+	unsigned char buf[8 * 2048];
+	size_t fill = 0, rowbytes = 8 * (nf + 1);
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	/* rows of little-endian doubles are already the bytes to hash */
+	if (rowbytes <= sizeof buf) {
+		for (size_t i = r0; i < r1; i++) {
+			if (fill + rowbytes > sizeof buf) {
+				sha256_update(s, buf, fill);
+				fill = 0;
+			}
+			memcpy(buf + fill, x + i * nf, rowbytes - 8);
+			memcpy(buf + fill + rowbytes - 8, &y[i], 8);
+			fill += rowbytes;
+		}
+		sha256_update(s, buf, fill);
+		return;
+	}
+#endif
+	for (size_t i = r0; i < r1; i++) {
+		for (size_t j = 0; j <= nf; j++) {
+			double v = j == nf ? y[i] : x[i * nf + j];
+			uint64_t u;
+
+			memcpy(&u, &v, sizeof u);
+			for (int k = 0; k < 8; k++)
+				buf[fill + k] = (unsigned char)(u >> (8 * k));
+			fill += 8;
+			if (fill + 8 > sizeof buf) {
+				sha256_update(s, buf, fill);
+				fill = 0;
+			}
+		}
+	}
+	sha256_update(s, buf, fill);
+}
+
+/*
+ * The checksum computed on its own thread while the rows arrive (dataset_read_sha256): the
+ * reader publishes how many rows are stored (avail) and moves x and y only under the write
+ * lock of mem; the hasher digests the published rows under its read lock, a few MB at a time.
+ */
+#define HASH_CHUNK_BYTES (4u << 20)
+struct hasher {
+	const struct dataset *d;
+	struct sha256 s;
+	pthread_t tid;
+	pthread_mutex_t lock; /* avail, done */
+	pthread_cond_t more;
+	pthread_rwlock_t mem;
+	size_t avail, hashed;
+	int done;
+};
+
+static void *
+hasher_main(void *arg)
+{
+	struct hasher *h = arg;
+	size_t chunk = HASH_CHUNK_BYTES / (8 * (h->d->nfeatures + 1)) + 1;
+
+	for (;;) {
+		size_t upto;
+		int done;
+
+		pthread_mutex_lock(&h->lock);
+		while (h->avail == h->hashed && !h->done)
+			pthread_cond_wait(&h->more, &h->lock);
+		upto = h->avail;
+		done = h->done;
+		pthread_mutex_unlock(&h->lock);
+		if (upto == h->hashed && done)
+			return NULL;
+		if (upto - h->hashed > chunk)
+			upto = h->hashed + chunk;
+		pthread_rwlock_rdlock(&h->mem);
+		sha_rows(&h->s, h->d->x, h->d->y, h->d->nfeatures, h->hashed, upto);
+		pthread_rwlock_unlock(&h->mem);
+		h->hashed = upto;
+	}
+}
+
+static void
+hasher_publish(struct hasher *h, size_t avail, int done)
+{
+	pthread_mutex_lock(&h->lock);
+	h->avail = avail;
+	h->done = done;
+	pthread_cond_signal(&h->more);
+	pthread_mutex_unlock(&h->lock);
+}
+
+/*
  * The feature columns fcols of b as rows of nf into dst, a tile of TILE_ROWS rows at a time:
  * each column is read in runs and each row written whole, within a few cache lines.
  */
@@ -68,14 +177,16 @@ transpose_batch(double *dst, size_t nf, const struct batch *b, const size_t *fco
 	}
 }
 
-/* Check and append the rows of b; rows counts the rows already stored. */
+/* Check and append the rows of b (moving x and y under h's write lock, when hashing). */
 static int
 add_batch(struct dataset *d, const struct batch *b, const size_t *fcols, size_t tcol, size_t *cap,
-          const char *name, char *err, size_t errsize)
+          struct hasher *h, const char *name, char *err, size_t errsize)
 {
 	size_t nf = d->nfeatures;
 
 	if (d->nrows + b->nrows > *cap) {
+		if (h)
+			pthread_rwlock_wrlock(&h->mem);
 		while (d->nrows + b->nrows > *cap)
 			*cap = *cap ? 2 * *cap : 8192;
 		d->y = xreallocarray(d->y, *cap, sizeof *d->y);
@@ -89,6 +200,8 @@ add_batch(struct dataset *d, const struct batch *b, const size_t *fcols, size_t 
 			for (size_t j = 0; j < nf; j++)
 				cols[j] = xreallocarray(cols[j], *cap, sizeof **cols);
 		}
+		if (h)
+			pthread_rwlock_unlock(&h->mem);
 	}
 	for (size_t i = 0; i < b->nrows; i++) {
 		size_t row = d->nrows + i;
@@ -135,9 +248,9 @@ join_columns(struct dataset *d)
 	d->x = x;
 }
 
-int
-dataset_read(FILE *fp, const char *name, enum dataset_layout layout, struct dataset *d, char *err,
-             size_t errsize)
+static int
+read_stream(FILE *fp, const char *name, enum dataset_layout layout, struct dataset *d,
+            struct hasher *h, char *err, size_t errsize)
 {
 	struct stream_reader *r;
 	const struct schema *s;
@@ -164,12 +277,27 @@ dataset_read(FILE *fp, const char *name, enum dataset_layout layout, struct data
 	d->target = xstrdup(s->cols[tcol].name);
 	if (layout == DATASET_COLUMNS)
 		d->x = (double *)xcalloc(nf, sizeof(double *));
+	if (h) {
+		h->d = d;
+		sha_names(&h->s, d);
+		if (pthread_create(&h->tid, NULL, hasher_main, h) != 0)
+			h->tid = pthread_self(); /* no thread: the rows are hashed after reading */
+	}
 	batch_init(&b, s);
 	while (rc == 0 && (got = stream_read_batch(r, &b)) != 0) {
 		if (got < 0)
 			rc = errf(err, errsize, "%s", stream_reader_error(r));
 		else
-			rc = add_batch(d, &b, fcols, tcol, &cap, name, err, errsize);
+			rc = add_batch(d, &b, fcols, tcol, &cap, h, name, err, errsize);
+		if (rc == 0 && h)
+			hasher_publish(h, d->nrows, 0);
+	}
+	if (h) {
+		hasher_publish(h, h->avail, 1);
+		if (pthread_equal(h->tid, pthread_self()))
+			hasher_main(h);
+		else
+			pthread_join(h->tid, NULL);
 	}
 	batch_free(&b);
 	stream_reader_close(r);
@@ -185,6 +313,32 @@ dataset_read(FILE *fp, const char *name, enum dataset_layout layout, struct data
 		dataset_free(d);
 		memset(d, 0, sizeof *d);
 	}
+	return rc;
+}
+
+int
+dataset_read(FILE *fp, const char *name, enum dataset_layout layout, struct dataset *d, char *err,
+             size_t errsize)
+{
+	return read_stream(fp, name, layout, d, NULL, err, errsize);
+}
+
+int
+dataset_read_sha256(FILE *fp, const char *name, struct dataset *d, char hex[65], char *err,
+                    size_t errsize)
+{
+	struct hasher h = {.hashed = 0};
+	int rc;
+
+	pthread_mutex_init(&h.lock, NULL);
+	pthread_cond_init(&h.more, NULL);
+	pthread_rwlock_init(&h.mem, NULL);
+	rc = read_stream(fp, name, DATASET_ROWS, d, &h, err, errsize);
+	if (rc == 0)
+		sha256_hex(&h.s, hex);
+	pthread_rwlock_destroy(&h.mem);
+	pthread_cond_destroy(&h.more);
+	pthread_mutex_destroy(&h.lock);
 	return rc;
 }
 
@@ -235,55 +389,23 @@ dataset_free(struct dataset *d)
 	d->target = NULL;
 }
 
-/*
- * The digest covers the feature names, the target name (each followed by a NUL) and then
- * every row as its features and its label, little-endian doubles: independent of layout.
- */
 void
 dataset_sha256(const struct dataset *d, char hex[65])
 {
 	struct sha256 s;
-	unsigned char buf[8 * 2048];
-	size_t fill = 0, rowbytes = 8 * (d->nfeatures + 1);
 
-	sha256_init(&s);
-	for (size_t j = 0; j < d->nfeatures; j++)
-		sha256_update(&s, d->features[j], strlen(d->features[j]) + 1);
-	sha256_update(&s, d->target, strlen(d->target) + 1);
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	/* rows of little-endian doubles are already the bytes to hash */
-	if (d->layout == DATASET_ROWS && rowbytes <= sizeof buf) {
+	sha_names(&s, d);
+	if (d->layout == DATASET_ROWS) {
+		sha_rows(&s, d->x, d->y, d->nfeatures, 0, d->nrows);
+	} else {
+		double *row = xreallocarray(NULL, d->nfeatures ? d->nfeatures : 1, sizeof *row);
+
 		for (size_t i = 0; i < d->nrows; i++) {
-			if (fill + rowbytes > sizeof buf) {
-				sha256_update(&s, buf, fill);
-				fill = 0;
-			}
-			memcpy(buf + fill, d->x + i * d->nfeatures, rowbytes - 8);
-			memcpy(buf + fill + rowbytes - 8, &d->y[i], 8);
-			fill += rowbytes;
+			for (size_t j = 0; j < d->nfeatures; j++)
+				row[j] = d->x[j * d->nrows + i];
+			sha_rows(&s, row, d->y + i, d->nfeatures, 0, 1);
 		}
-		sha256_update(&s, buf, fill);
-		sha256_hex(&s, hex);
-		return;
+		free(row);
 	}
-#endif
-	for (size_t i = 0; i < d->nrows; i++) {
-		for (size_t j = 0; j <= d->nfeatures; j++) {
-			double v = j == d->nfeatures           ? d->y[i]
-			           : d->layout == DATASET_ROWS ? d->x[i * d->nfeatures + j]
-			                                       : d->x[j * d->nrows + i];
-			uint64_t u;
-
-			memcpy(&u, &v, sizeof u);
-			for (int k = 0; k < 8; k++)
-				buf[fill + k] = (unsigned char)(u >> (8 * k));
-			fill += 8;
-			if (fill + 8 > sizeof buf) {
-				sha256_update(&s, buf, fill);
-				fill = 0;
-			}
-		}
-	}
-	sha256_update(&s, buf, fill);
 	sha256_hex(&s, hex);
 }

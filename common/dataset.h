@@ -32,6 +32,13 @@ struct dataset {
 int dataset_read(FILE *fp, const char *name, enum dataset_layout layout, struct dataset *d,
                  char *err, size_t errsize);
 
+/*
+ * dataset_read (row-major) that also computes dataset_sha256 into hex, on a second thread
+ * while the rows arrive.
+ */
+int dataset_read_sha256(FILE *fp, const char *name, struct dataset *d, char hex[65], char *err,
+                        size_t errsize);
+
 /* A new row-major dataset of the given rows of d (any layout), names shared with d. */
 void dataset_subset(const struct dataset *d, const size_t *rows, size_t nrows, struct dataset *out);
 

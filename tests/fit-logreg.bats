@@ -134,11 +134,31 @@ print(sorted(m["meta"]), m["meta"]["rows"])'
 @test "fit-logreg is deterministic: the same model bytes twice and with -j 2" {
 	synth_csv 500 4 4 >s.csv
 	to_stream s.csv y >s.st
-	fit-logreg --no-timestamp --param C=2 s.st >a.model
-	fit-logreg --no-timestamp --param C=2 s.st >b.model
+	fit-logreg -j 1 --no-timestamp --param C=2 s.st >a.model
+	fit-logreg -j 1 --no-timestamp --param C=2 s.st >b.model
 	SOURCE_DATE_EPOCH=0 fit-logreg -j 2 --param C=2 s.st >c.model
 	cmp a.model b.model
 	cmp a.model c.model
+}
+
+@test "fit-logreg's data_sha256 is the digest of the names and rows, hashed while reading or after" {
+	# 30000 rows of 60 features: several stream batches, matrix moves and hashing chunks.
+	synth_csv 30000 60 8 >s.csv
+	to_stream s.csv y >s.st
+	fit-logreg -j 1 --no-timestamp --param max_iter=1 s.st >a.model 2>/dev/null
+	fit-logreg -j 3 --no-timestamp --param max_iter=1 s.st >b.model 2>/dev/null
+	cmp a.model b.model
+	run "$PY" -c '
+import hashlib, msgpack, sys
+import numpy as np, pandas as pd
+d = pd.read_csv("s.csv", float_precision="round_trip")
+m = msgpack.unpackb(open("a.model", "rb").read())
+h = hashlib.sha256(b"".join(f.encode() + b"\0" for f in m["features"] + ["y"]))
+rows = np.column_stack([d[m["features"]].to_numpy(float), d["y"].to_numpy(float)])
+h.update(rows.astype("<f8").tobytes())
+print(m["meta"]["data_sha256"] == h.hexdigest(), m["meta"]["rows"])'
+	assert_success
+	assert_output "True 30000"
 }
 
 @test "fit-logreg says when it did not converge, on stderr and in the model" {
@@ -206,7 +226,7 @@ import pandas as pd
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import cross_val_score
 warnings.filterwarnings("ignore")
-d = pd.read_csv("s.csv")
+d = pd.read_csv("s.csv", float_precision="round_trip")
 y = d.pop("y")
 for f in ("r1.json", "r2.json"):
     for c in json.load(open(f))["search"]["candidates"]:
@@ -234,7 +254,7 @@ import pandas as pd
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import cross_val_score
 warnings.filterwarnings("ignore")
-d = pd.read_csv("s.csv")
+d = pd.read_csv("s.csv", float_precision="round_trip")
 y = d.pop("y")
 lr = LogisticRegression(C=0.5, solver="newton-cg", tol=1e-10, max_iter=100)
 for m, sk in (("f1", "f1"), ("roc_auc", "roc_auc"), ("log_loss", "neg_log_loss")):

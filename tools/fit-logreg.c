@@ -1,7 +1,6 @@
 /* fit-logreg: fit a logistic regression (optionally after a random search) and write the model. */
 #include <getopt.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +22,7 @@ static struct {
 	int progress;
 	int no_timestamp;
 	int verbose;
-} opt = {.cli = SEARCH_CLI_INIT, .seed = 0, .threads = 1};
+} opt = {.cli = SEARCH_CLI_INIT, .seed = 0};
 
 #define SYNOPSIS                                                                                   \
 	"[-p name=values] [-s N] [-k K] [-m metric] [-S seed] [-j N] [-R file] [-P] [-T]\n"        \
@@ -49,7 +48,7 @@ help(void)
 	       "  -k, --cv K               folds of the stratified cross-validation (5)\n"
 	       "  -m, --scoring METRIC     accuracy (default), f1, roc_auc or log_loss\n"
 	       "  -S, --seed S             seed of the candidates' draw (0)\n"
-	       "  -j, --jobs N             threads (1)\n"
+	       "  -j, --jobs N             threads (default: all cores); never changes the model\n"
 	       "  -R, --report FILE        write a JSON report of the fit and the search\n"
 	       "  -P, --progress           show the search's progress on stderr\n"
 	       "  -T, --no-timestamp       leave the creation time out of the model\n"
@@ -79,6 +78,7 @@ parse_options(int argc, char **argv)
 	};
 	int c;
 
+	opt.threads = online_cores() < 64 ? online_cores() : 64;
 	while ((c = getopt_long(argc, argv, "p:s:k:m:S:j:R:PTvhV", longopts, NULL)) != -1) {
 		if (search_cli_option(&opt.cli, c, optarg))
 			continue;
@@ -160,40 +160,6 @@ fit(const struct dataset *d, const struct model_param *params, size_t n)
 	return f;
 }
 
-/* The data's checksum, computed beside the fit when there are threads to spare. */
-struct checksum {
-	const struct dataset *d;
-	char hex[65];
-	pthread_t tid;
-	int threaded;
-};
-
-static void *
-checksum_run(void *arg)
-{
-	struct checksum *c = arg;
-
-	dataset_sha256(c->d, c->hex);
-	return NULL;
-}
-
-static void
-checksum_start(struct checksum *c, const struct dataset *d)
-{
-	c->d = d;
-	c->threaded = opt.threads > 1 && pthread_create(&c->tid, NULL, checksum_run, c) == 0;
-}
-
-static const char *
-checksum_wait(struct checksum *c)
-{
-	if (c->threaded)
-		pthread_join(c->tid, NULL);
-	else
-		checksum_run(c);
-	return c->hex;
-}
-
 static void
 pack_meta(struct model *m, const struct dataset *d, const char *sha,
           const struct search_result *res)
@@ -265,7 +231,8 @@ main(int argc, char **argv)
 	struct model_param *params;
 	struct logreg_fit *f;
 	struct model m;
-	struct checksum sum;
+	char sha[65] = "";
+	int rc;
 	size_t nparams;
 	const char *name;
 	char err[1024];
@@ -275,9 +242,11 @@ main(int argc, char **argv)
 	signals_init();
 	parse_options(argc, argv);
 	in = open_input(optind < argc ? argv[optind] : NULL, &name);
-	if (dataset_read(in, name, DATASET_ROWS, &d, err, sizeof err) < 0)
+	/* The data's checksum: on a second thread while the rows arrive, or after the fit. */
+	rc = opt.threads > 1 ? dataset_read_sha256(in, name, &d, sha, err, sizeof err)
+	                     : dataset_read(in, name, DATASET_ROWS, &d, err, sizeof err);
+	if (rc < 0)
 		die("%s", err);
-	checksum_start(&sum, &d);
 	if (opt.cli.search) {
 		run_search(&d, &res);
 		params = res.cands[res.best].params;
@@ -290,7 +259,9 @@ main(int argc, char **argv)
 	model_set_features(&m, d.features, d.nfeatures, d.target);
 	for (size_t i = 0; i < nparams; i++)
 		model_add_param(&m, params[i].name, params[i].value);
-	pack_meta(&m, &d, checksum_wait(&sum), opt.cli.search ? &res : NULL);
+	if (!*sha)
+		dataset_sha256(&d, sha);
+	pack_meta(&m, &d, sha, opt.cli.search ? &res : NULL);
 	if (opt.report)
 		write_report(f, opt.cli.search ? &res : NULL);
 	m.fitted = f;
