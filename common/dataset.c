@@ -398,14 +398,19 @@ dataset_sha256(const struct dataset *d, char hex[65])
 	if (d->layout == DATASET_ROWS) {
 		sha_rows(&s, d->x, d->y, d->nfeatures, 0, d->nrows);
 	} else {
-		double *row = xreallocarray(NULL, d->nfeatures ? d->nfeatures : 1, sizeof *row);
+		/* a tile of rows at a time made row-major, then hashed as such */
+		size_t nf = d->nfeatures, tile = 2048 / (nf + 1) + 1;
+		double *rows = xreallocarray(NULL, tile, (nf ? nf : 1) * sizeof *rows);
 
-		for (size_t i = 0; i < d->nrows; i++) {
-			for (size_t j = 0; j < d->nfeatures; j++)
-				row[j] = d->x[j * d->nrows + i];
-			sha_rows(&s, row, d->y + i, d->nfeatures, 0, 1);
+		for (size_t i0 = 0; i0 < d->nrows; i0 += tile) {
+			size_t n = d->nrows - i0 < tile ? d->nrows - i0 : tile;
+
+			for (size_t j = 0; j < nf; j++)
+				for (size_t i = 0; i < n; i++)
+					rows[i * nf + j] = d->x[j * d->nrows + i0 + i];
+			sha_rows(&s, rows, d->y + i0, nf, 0, n);
 		}
-		free(row);
+		free(rows);
 	}
 	sha256_hex(&s, hex);
 }

@@ -470,8 +470,7 @@ parse_f64(const char *s, size_t len, double *out)
 	if (!exact || exp10 > 27 || exp10 < -27)
 		return parse_f64_slow(s, len, out);
 	if (mant <= (UINT64_C(1) << 53) && exp10 <= 22 && exp10 >= -22) {
-		/* Clinger's fast path: both operands exact doubles, one correctly rounded operation
-		 */
+		/* Clinger's fast path: exact operands, one correctly rounded operation */
 		double x = (double)mant;
 
 		if (exp10 >= 0)

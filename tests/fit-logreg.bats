@@ -141,13 +141,20 @@ print(sorted(m["meta"]), m["meta"]["rows"])'
 	cmp a.model c.model
 }
 
-@test "fit-logreg's data_sha256 is the digest of the names and rows, hashed while reading or after" {
+@test "fit-logreg's data_sha256 is the digest of the names and rows, hashed while reading or after, and fit-gbt's too" {
 	# 30000 rows of 60 features: several stream batches, matrix moves and hashing chunks.
 	synth_csv 30000 60 8 >s.csv
 	to_stream s.csv y >s.st
 	fit-logreg -j 1 --no-timestamp --param max_iter=1 s.st >a.model 2>/dev/null
 	fit-logreg -j 3 --no-timestamp --param max_iter=1 s.st >b.model 2>/dev/null
 	cmp a.model b.model
+	# fit-gbt holds the data column-major: the same digest
+	fit-gbt --no-timestamp --param n_estimators=1 --param max_depth=1 s.st >g.model
+	run "$PY" -c '
+import msgpack
+a, g = (msgpack.unpackb(open(f, "rb").read())["meta"]["data_sha256"] for f in ("a.model", "g.model"))
+print(a == g)'
+	assert_output "True"
 	run "$PY" -c '
 import hashlib, msgpack, sys
 import numpy as np, pandas as pd

@@ -78,7 +78,9 @@ parse_options(int argc, char **argv)
 	};
 	int c;
 
-	opt.threads = online_cores() < 64 ? online_cores() : 64;
+	opt.threads = online_cores();
+	if (opt.threads > 64) /* the most -j takes */
+		opt.threads = 64;
 	while ((c = getopt_long(argc, argv, "p:s:k:m:S:j:R:PTvhV", longopts, NULL)) != -1) {
 		if (search_cli_option(&opt.cli, c, optarg))
 			continue;
