@@ -476,6 +476,39 @@ search_report_json(FILE *fp, const struct search_result *res)
 	fputs("\n ]}", fp);
 }
 
+/* a number of the table: as in JSON, but empty instead of null */
+static void
+tsv_f64(FILE *fp, double x)
+{
+	if (isfinite(x))
+		json_f64(fp, x);
+}
+
+void
+search_table_tsv(FILE *fp, const struct search_result *res)
+{
+	fputs("candidate\tmean\tsd\tfit_seconds\tparams\tfailure\n", fp);
+	for (size_t c = 0; c < res->ncandidates; c++) {
+		const struct search_candidate *cd = &res->cands[c];
+
+		fprintf(fp, "%zu\t", c);
+		tsv_f64(fp, cd->mean);
+		fputc('\t', fp);
+		tsv_f64(fp, cd->sd);
+		fputc('\t', fp);
+		tsv_f64(fp, cd->fit_seconds);
+		fputc('\t', fp);
+		for (size_t i = 0; i < cd->nparams; i++)
+			fprintf(fp, "%s%s=%s", i ? " " : "", cd->params[i].name,
+			        cd->params[i].value);
+		fputc('\t', fp);
+		/* a reason is one line of text; a tab or newline in it would break the row */
+		for (const char *p = cd->failure ? cd->failure : ""; *p; p++)
+			fputc(*p == '\t' || *p == '\n' || *p == '\r' ? ' ' : *p, fp);
+		fputc('\n', fp);
+	}
+}
+
 static void
 print_params(FILE *fp, const struct search_candidate *cd)
 {
@@ -560,6 +593,9 @@ search_cli_option(struct search_cli *cli, int c, const char *arg)
 			usage_die("--scoring \"%s\": expected accuracy, f1, roc_auc or log_loss",
 			          arg);
 		return 1;
+	case SEARCH_OPT_TABLE:
+		cli->table = arg;
+		return 1;
 	}
 	return 0;
 }
@@ -569,6 +605,8 @@ search_cli_fixed(const struct search_cli *cli, size_t *n)
 {
 	struct model_param *out;
 
+	if (cli->table)
+		usage_die("--table needs --search");
 	for (size_t i = 0; i < cli->nparams; i++)
 		if (cli->params[i].dist != DIST_LIST || cli->params[i].nvalues != 1)
 			usage_die("--param %s: several values need --search", cli->params[i].name);
@@ -590,6 +628,15 @@ search_cli_run(const struct learner *l, const struct search_cli *cli, const stru
 	if (search_run(l, cli->params, cli->nparams, d, o, res, err, sizeof err) < 0)
 		usage_die("%s", err);
 	search_summary(stderr, res);
+	if (cli->table) {
+		struct atomic_file af;
+
+		if (atomic_open(&af, cli->table) != 0)
+			die("%s:", cli->table);
+		search_table_tsv(af.fp, res);
+		if (atomic_commit(&af) != 0)
+			die("%s:", cli->table);
+	}
 	if (res->best < 0)
 		die("search: every candidate failed (first: %s)",
 		    res->ncandidates ? res->cands[0].failure : "none drawn");

@@ -97,6 +97,10 @@ void *learner_configure(const struct learner *l, const struct model_param *param
  * lines for stderr. */
 void search_report_json(FILE *fp, const struct search_result *res);
 void search_summary(FILE *fp, const struct search_result *res);
+/* The candidates as a tab-separated table with a header line: candidate (its index), mean,
+ * sd, fit_seconds, params ("name=value" separated by spaces), failure; numbers written as
+ * in the JSON report, a failed candidate's mean and sd empty. */
+void search_table_tsv(FILE *fp, const struct search_result *res);
 /* Meta for the model: {"folds", "scoring", "candidates", "best_mean", "best_sd"} */
 void search_pack_meta(msgpack_packer *pk, const struct search_result *res);
 void search_result_free(struct search_result *res);
@@ -111,19 +115,23 @@ struct search_cli {
 	long search; /* candidates; 0: one fit with the given values */
 	long cv;
 	enum metric scoring;
+	const char *table; /* --table FILE: search_table_tsv, written by search_cli_run */
 };
+/* getopt_long's value for --table (a long option only) */
+#define SEARCH_OPT_TABLE 0x5442
 #define SEARCH_CLI_INIT                                                                            \
 	{                                                                                          \
 		.cv = 5, .scoring = METRIC_ACCURACY                                                \
 	}
-/* Take getopt's option c ('p', 's', 'k' or 'm') with its argument: 1 when it was one of
- * these (dies with EXIT_USAGE on a bad value), 0 otherwise. */
+/* Take getopt's option c ('p', 's', 'k', 'm' or SEARCH_OPT_TABLE) with its argument: 1 when it was
+ * one of these (dies with EXIT_USAGE on a bad value), 0 otherwise. */
 int search_cli_option(struct search_cli *cli, int c, const char *arg);
 /* The single values of the --param options, for one fit without --search (dies with
- * EXIT_USAGE naming a parameter given several values). The names and values are borrowed. */
+ * EXIT_USAGE naming a parameter given several values, or on --table, which needs --search).
+ * The names and values are borrowed. */
 struct model_param *search_cli_fixed(const struct search_cli *cli, size_t *n);
-/* Run the search of cli with learner l and print its summary on stderr; dies when the search
- * cannot run or every candidate failed. */
+/* Run the search of cli with learner l, print its summary on stderr and write the --table
+ * file; dies when the search cannot run or every candidate failed. */
 void search_cli_run(const struct learner *l, const struct search_cli *cli, const struct dataset *d,
                     const struct search_options *o, struct search_result *res);
 void search_cli_free(struct search_cli *cli);

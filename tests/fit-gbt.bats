@@ -324,10 +324,14 @@ open(sys.argv[2], "wb").write(msgpack.packb(m))' "$@"
 		--param learning_rate=uniform:0.01:0.31 --param min_split_loss=uniform:0:10 \
 		--param max_depth=randint:3:9 --param subsample=uniform:0:1 \
 		--param objective=reg:squarederror,binary:logistic,reg:logistic \
-		--param eval_metric=aucpr,error --report "$d/r.json" "$d/train.s" \
+		--param eval_metric=aucpr,error --report "$d/r.json" --table "$d/cv.tsv" "$d/train.s" \
 		>"$d/m.gbt" 2>"$d/err.txt"
 	run cat "$d/err.txt"
 	assert_line --index 0 "fit-gbt: search: 10 candidates, 10-fold CV accuracy, 0 failed"
+	# --table: the report's candidates, one line each, the same means
+	assert_equal "$(head -n 1 "$d/cv.tsv")" "$(printf 'candidate\tmean\tsd\tfit_seconds\tparams\tfailure')"
+	assert_equal "$(tail -n +2 "$d/cv.tsv" | cut -f 1,2 | tr '\t' ' ')" \
+		"$(jq -r '.search.candidates | to_entries[] | "\(.key) \(.value.mean)"' "$d/r.json")"
 	"$PREDICT" "$d/m.gbt" "$d/test.s" >"$d/pred.txt"
 	run "$PY" -c '
 import json, sys, numpy as np, pandas as pd

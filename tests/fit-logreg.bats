@@ -192,14 +192,26 @@ print(m["meta"]["data_sha256"] == h.hexdigest(), m["meta"]["rows"])'
 	# the model to a file: a shell variable cannot hold its NUL bytes
 	fit-logreg --param solver=newton-cg,lbfgs,liblinear,sag,saga \
 		--param penalty=none,l1,l2,elasticnet --param C=100,10,1,0.1,0.01 \
-		--search 10 --cv 3 --seed 42 --report report.json train.st >best.model 2>err.txt
+		--search 10 --cv 3 --seed 42 --report report.json --table cv.tsv train.st \
+		>best.model 2>err.txt
 	[[ "$(cat err.txt)" == *"fit-logreg: search: 10 candidates, 3-fold CV accuracy, "* ]]
 	run "$PY" - <<'EOF'
-import json, msgpack, numpy as np, pandas as pd
+import csv, json, msgpack, numpy as np, pandas as pd
 from sklearn.metrics import f1_score
 r = json.load(open("report.json"))
 s = r["search"]
 assert len(s["candidates"]) == 10 and s["folds"] == 3 and s["scoring"] == "accuracy"
+# --table: the same candidates as the report, one tab-separated line each
+rows = list(csv.reader(open("cv.tsv"), delimiter="\t", quoting=csv.QUOTE_NONE))
+assert rows[0] == ["candidate", "mean", "sd", "fit_seconds", "params", "failure"], rows[0]
+assert len(rows) == 11
+for i, (row, c) in enumerate(zip(rows[1:], s["candidates"])):
+    assert row[0] == str(i) and row[3] != "" and float(row[3]) == c["fit_seconds"]
+    assert row[4] == " ".join(f"{k}={v}" for k, v in c["params"].items()), row
+    if c["failure"]:
+        assert row[1] == row[2] == "" and row[5] == c["failure"], row
+    else:
+        assert float(row[1]) == c["mean"] and float(row[2]) == c["sd"] and row[5] == "", row
 reasons = {c["failure"] for c in s["candidates"] if c["failure"]}
 ok = [c for c in s["candidates"] if not c["failure"]]
 assert all(len(c["fold_scores"]) == 3 and c["sd"] >= 0 for c in ok)
@@ -218,6 +230,15 @@ EOF
 	assert_success
 	assert_output --partial "supports only 'l2' or 'none' penalties, got l1 penalty."
 	assert_line --index 1 --regexp "^test F1 0\.[0-9]+ ok$"
+}
+
+@test "fit-logreg --table without --search: a usage error" {
+	synth_csv 100 2 1 >s.csv
+	to_stream s.csv y >s.st
+	run --separate-stderr fit-logreg --table cv.tsv s.st
+	assert_failure 2
+	assert_equal "$stderr" "fit-logreg: --table needs --search"
+	[ ! -e cv.tsv ]
 }
 
 @test "fit-logreg search scores folds as scikit-learn's StratifiedKFold, whatever -j" {

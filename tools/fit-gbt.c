@@ -30,7 +30,7 @@ static struct {
 #define SYNOPSIS                                                                                   \
 	"[--forest] [--param name=values] ... [--search n] [--cv k] [--scoring metric]\n"          \
 	"       [--valid file] [--early-stopping n] [--seed n] [-j n] [--report file]\n"           \
-	"       [--progress] [--no-timestamp] [file]"
+	"       [--table file] [--progress] [--no-timestamp] [file]"
 
 /*
  * The training or validation data, column by column in one block: feature k of row i is
@@ -73,6 +73,7 @@ help(void)
 	       "  --seed n                random seed (default 0)\n"
 	       "  -j, --jobs n            threads (default: all cores); never changes the model\n"
 	       "  --report file           write a JSON report\n"
+	       "  --table file            write the search's candidates as a TSV table\n"
 	       "  --progress              show the search's progress on stderr\n"
 	       "  --no-timestamp          leave the creation time out of the model\n"
 	       "  -h, --help              this help\n"
@@ -452,6 +453,7 @@ parse_options(int argc, char **argv)
 	        {"search", required_argument, NULL, 's'},
 	        {"cv", required_argument, NULL, 'k'},
 	        {"scoring", required_argument, NULL, 'm'},
+	        {"table", required_argument, NULL, SEARCH_OPT_TABLE},
 	        {"valid", required_argument, NULL, 'v'},
 	        {"early-stopping", required_argument, NULL, 'E'},
 	        {"seed", required_argument, NULL, 'S'},

@@ -26,7 +26,7 @@ static struct {
 
 #define SYNOPSIS                                                                                   \
 	"[-p name=values] [-s N] [-k K] [-m metric] [-S seed] [-j N] [-R file] [-P] [-T]\n"        \
-	"       [-v] [file]"
+	"       [--table file] [-v] [file]"
 
 static void
 usage(void)
@@ -50,6 +50,7 @@ help(void)
 	       "  -S, --seed S             seed of the candidates' draw (0)\n"
 	       "  -j, --jobs N             threads (default: all cores); never changes the model\n"
 	       "  -R, --report FILE        write a JSON report of the fit and the search\n"
+	       "      --table FILE         write the search's candidates as a TSV table\n"
 	       "  -P, --progress           show the search's progress on stderr\n"
 	       "  -T, --no-timestamp       leave the creation time out of the model\n"
 	       "  -v, --verbose            print iterations, objective and gradient norm\n"
@@ -66,6 +67,7 @@ parse_options(int argc, char **argv)
 	        {"search", required_argument, NULL, 's'},
 	        {"cv", required_argument, NULL, 'k'},
 	        {"scoring", required_argument, NULL, 'm'},
+	        {"table", required_argument, NULL, SEARCH_OPT_TABLE},
 	        {"seed", required_argument, NULL, 'S'},
 	        {"jobs", required_argument, NULL, 'j'},
 	        {"report", required_argument, NULL, 'R'},
