@@ -14,7 +14,8 @@ LDFLAGS    =
 SANITIZE   =
 JOBS      ?= $(shell nproc 2>/dev/null || echo 2)
 
-VERSION   := $(shell git describe --always --dirty 2>/dev/null || echo 0.1.0)
+# Asked of git once, and only when a recipe needs it (not on every make pipeline).
+VERSION    = $(eval VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0.1.0))$(VERSION)
 
 # msgpack-c is `msgpack-c` (v6, Ubuntu 24.04, Debian 13) or `msgpack` (v4, Debian 12) to
 # pkg-config. Expanded when a recipe runs, so after `make deps` has installed it.

@@ -12,25 +12,36 @@
 # exports nothing.
 set -Eeuo pipefail
 
-here="$(cd "$(dirname "$0")" && pwd)"
-root="$(cd "$here/.." && pwd)"
-cd "$root"
+# Few processes of its own: `make pipeline` starts this script once per stage, and on the
+# 2,500 rows of raw_data.csv the shell's own work is a good part of the run's time.
+case $0 in */*) cd "${0%/*}" ;; esac
+cd ..
+root=$PWD
 # shellcheck source=pipelines/params.sh
-. "$here/params.sh"
+. "$root/pipelines/params.sh"
 # Tools are called by path: `split` and `export` would otherwise be coreutils' and the shell's.
 BIN="${PIPEML_BIN:-$root/bin}"
 LOGREG_JOBS="${LOGREG_JOBS:-1}"
-GBT_JOBS="${GBT_JOBS:-$(nproc 2>/dev/null || echo 2)}"
+GBT_JOBS="${GBT_JOBS:-}" # empty: fit-gbt's default, every core
 
 W="$ARTIFACTS/work"       # intermediate streams, states and models
 R="$ARTIFACTS/reports"    # metrics, classification reports, CV tables
 M="$ARTIFACTS/model"      # the exported models
 P="$ARTIFACTS/params"     # one file per stage: its parameters (make's dependencies)
-mkdir -p "$W" "$R" "$P"
+if [ ! -d "$W" ] || [ ! -d "$R" ] || [ ! -d "$P" ]; then mkdir -p "$W" "$R" "$P"; fi
 
 stage=""
 temps=() # this process's temporary files and directories, removed when it exits
-cleanup() { [ ${#temps[@]} -eq 0 ] || rm -rf "${temps[@]}"; }
+cleanup() {
+	local t left=()
+	for t in "${temps[@]}"; do [ ! -e "$t" ] || left+=("$t"); done
+	[ ${#left[@]} -eq 0 ] || rm -rf "${left[@]}"
+}
+# tmpname NAME: a temporary path for NAME in $W (this process's, removed when it exits)
+tmpname() {
+	tmp="$W/.$1.$BASHPID"
+	temps+=("$tmp")
+}
 trap cleanup EXIT
 log() {
 	local ts line
@@ -51,15 +62,14 @@ trap 'log "error: ${stage:+stage $stage: }terminated; nothing registered or expo
 # (or, with RUN_ERR=FILE, kept in FILE and logged only on failure); a failure (or a death by
 # signal) is logged and ends the run with the tool's status.
 run() {
-	local tool=$1 err rc=0
+	local tool=$1 err rc=0 line
 	shift
-	err=$(mktemp "$W/.stderr.XXXXXX")
-	temps+=("$err")
-	"$BIN/$tool" "$@" 2>"$err" || rc=$?
-	if [ -z "${RUN_ERR:-}" ] || [ "$rc" -ne 0 ]; then
-		while IFS= read -r line; do log "  $line"; done <"$err"
+	# the tool's standard error into $err, its standard output where run's goes
+	{ err=$("$BIN/$tool" "$@" 2>&1 >&3 3>&-); } 3>&1 || rc=$?
+	[ -z "${RUN_ERR:-}" ] || printf '%s%s' "$err" "${err:+$'\n'}" >"$RUN_ERR"
+	if [ -n "$err" ] && { [ -z "${RUN_ERR:-}" ] || [ "$rc" -ne 0 ]; }; then
+		while IFS= read -r line; do log "  $line"; done <<<"$err"
 	fi
-	if [ -n "${RUN_ERR:-}" ]; then mv -f "$err" "$RUN_ERR"; else rm -f "$err"; fi
 	if [ "$rc" -ne 0 ]; then
 		local why="exited with status $rc"
 		[ "$rc" -le 128 ] || why="was killed by signal $((rc - 128)) ($(kill -l "$((rc - 128))" 2>/dev/null || echo '?'))"
@@ -68,68 +78,77 @@ run() {
 	fi
 }
 
-# The parameters each stage depends on (the data's checksum is the `data` file).
+# stage_params STAGE: sp=(the parameters STAGE depends on); the data's checksum is the `data` file.
 stage_params() {
+	sp=()
 	case $1 in
-	clean) echo "CLEAN_DATE=$CLEAN_DATE" "CLEAN_DROP=$CLEAN_DROP" "CLEAN_REQUIRE=$CLEAN_REQUIRE" \
+	clean) sp=("CLEAN_DATE=$CLEAN_DATE" "CLEAN_DROP=$CLEAN_DROP" "CLEAN_REQUIRE=$CLEAN_REQUIRE" \
 		"CLEAN_KEEP=$CLEAN_KEEP" "CLEAN_CATEGORICAL=$CLEAN_CATEGORICAL" "CLEAN_NUMERIC=$CLEAN_NUMERIC" \
 		"CLEAN_CLIP=$CLEAN_CLIP" "CLEAN_IMPUTE_MEAN=$CLEAN_IMPUTE_MEAN" "CLEAN_FILL=$CLEAN_FILL" \
 		"CLEAN_IMPUTE_MODE=$CLEAN_IMPUTE_MODE" "CLEAN_MAP=$CLEAN_MAP" "CLEAN_ORDER=$CLEAN_ORDER" \
-		"CLEAN_TARGET=$CLEAN_TARGET" "CLEAN_ID=$CLEAN_ID" ;;
-	encode) echo "ENCODE_POSITIVE=$ENCODE_POSITIVE" "ENCODE_DROP=$ENCODE_DROP" \
-		"ENCODE_SCALE=$ENCODE_SCALE" "ENCODE_ONEHOT=$ENCODE_ONEHOT" ;;
-	split) echo "SPLIT_FRACTION=$SPLIT_FRACTION" "SPLIT_SEED=$SPLIT_SEED" ;;
-	fit-logreg) echo "LOGREG_SEARCH=$LOGREG_SEARCH" "LOGREG_CV=$LOGREG_CV" \
+		"CLEAN_TARGET=$CLEAN_TARGET" "CLEAN_ID=$CLEAN_ID") ;;
+	encode) sp=("ENCODE_POSITIVE=$ENCODE_POSITIVE" "ENCODE_DROP=$ENCODE_DROP" \
+		"ENCODE_SCALE=$ENCODE_SCALE" "ENCODE_ONEHOT=$ENCODE_ONEHOT") ;;
+	split) sp=("SPLIT_FRACTION=$SPLIT_FRACTION" "SPLIT_SEED=$SPLIT_SEED") ;;
+	fit-logreg) sp=("LOGREG_SEARCH=$LOGREG_SEARCH" "LOGREG_CV=$LOGREG_CV" \
 		"LOGREG_SCORING=$LOGREG_SCORING" "LOGREG_SEED=$LOGREG_SEED" "LOGREG_SOLVER=$LOGREG_SOLVER" \
-		"LOGREG_PENALTY=$LOGREG_PENALTY" "LOGREG_C=$LOGREG_C" ;;
-	fit-gbt) echo "GBT_SEARCH=$GBT_SEARCH" "GBT_CV=$GBT_CV" "GBT_SCORING=$GBT_SCORING" \
+		"LOGREG_PENALTY=$LOGREG_PENALTY" "LOGREG_C=$LOGREG_C") ;;
+	fit-gbt) sp=("GBT_SEARCH=$GBT_SEARCH" "GBT_CV=$GBT_CV" "GBT_SCORING=$GBT_SCORING" \
 		"GBT_SEED=$GBT_SEED" "GBT_LEARNING_RATE=$GBT_LEARNING_RATE" \
 		"GBT_MIN_SPLIT_LOSS=$GBT_MIN_SPLIT_LOSS" "GBT_MAX_DEPTH=$GBT_MAX_DEPTH" \
 		"GBT_SUBSAMPLE=$GBT_SUBSAMPLE" "GBT_OBJECTIVE=$GBT_OBJECTIVE" \
-		"GBT_EVAL_METRIC=$GBT_EVAL_METRIC" ;;
-	select) echo "SELECT_METRIC=$SELECT_METRIC" ;;
-	drift) echo "DRIFT_BINS=$DRIFT_BINS" "DRIFT_POINTS=$DRIFT_POINTS" ;;
-	publish) echo "SELECT_METRIC=$SELECT_METRIC" "MODEL_NAME=$MODEL_NAME" "PROMOTE=$PROMOTE" \
-		"REGISTRY=$REGISTRY" ;;
-	esac | tr ' ' '\n'
+		"GBT_EVAL_METRIC=$GBT_EVAL_METRIC") ;;
+	select) sp=("SELECT_METRIC=$SELECT_METRIC") ;;
+	drift) sp=("DRIFT_BINS=$DRIFT_BINS" "DRIFT_POINTS=$DRIFT_POINTS") ;;
+	publish) sp=("SELECT_METRIC=$SELECT_METRIC" "MODEL_NAME=$MODEL_NAME" "PROMOTE=$PROMOTE" \
+		"REGISTRY=$REGISTRY") ;;
+	esac
 }
 
-# write_if_changed FILE: standard input to FILE, only when it differs (keeps make's mtimes).
+# write_if_changed FILE LINE...: the lines to FILE, only when they differ (keeps make's mtimes).
 write_if_changed() {
-	local new old=""
-	new=$(cat)
-	[ ! -f "$1" ] || old=$(<"$1")
-	[ -f "$1" ] && [ "$new" = "$old" ] && return 0
-	printf '%s\n' "$new" >"$1.tmp.$$"
-	mv -f "$1.tmp.$$" "$1"
+	local f=$1 new old
+	shift
+	printf -v new '%s\n' "$@"
+	if [ -f "$f" ]; then
+		old=$(<"$f")
+		[ "${new%$'\n'}" != "$old" ] || return 0
+	fi
+	# written in place: a torn write only makes the stage look changed, so it runs again
+	printf '%s' "$new" >"$f"
 }
 
 # params: check the data against data/checksums and record what each stage depends on.
 stage_params_step() {
 	[ -f "$RAW_DATA" ] || fail "$RAW_DATA: no such file (make data)"
-	local md5 sha want
-	md5=$(md5sum <"$RAW_DATA" | cut -d' ' -f1)
-	sha=$(sha256sum <"$RAW_DATA" | cut -d' ' -f1)
+	local md5 sha want="" dir name n a b
+	md5=$(md5sum <"$RAW_DATA")
+	md5=${md5%% *}
+	sha=$(sha256sum <"$RAW_DATA")
+	sha=${sha%% *}
 	# The fetched file must still be what data/checksums pins (an edited or corrupt file
 	# is refused); a RAW_DATA given from elsewhere is recorded by its checksum only.
-	if [ "$(cd "$(dirname "$RAW_DATA")" && pwd)" = "$root/data/raw" ]; then
-		want=$(awk -v n="$(basename "$RAW_DATA")" '$1 == n { print $2, $3 }' data/checksums)
+	case $RAW_DATA in */*) dir=${RAW_DATA%/*} name=${RAW_DATA##*/} ;; *) dir=. name=$RAW_DATA ;; esac
+	if [ "$(cd "$dir" && pwd)" = "$root/data/raw" ]; then
+		while read -r n a b _; do
+			[ "$n" != "$name" ] || want="$a $b"
+		done <data/checksums
 		if [ -n "$want" ] && [ "$want" != "$md5 $sha" ]; then
 			fail "$RAW_DATA: checksum mismatch (md5 $md5, expected ${want%% *}); run make data"
 		fi
 	fi
-	printf 'md5=%s\nsha256=%s\n' "$md5" "$sha" | write_if_changed "$P/data"
-	local s
+	write_if_changed "$P/data" "md5=$md5" "sha256=$sha"
+	local s sp
 	for s in clean encode split fit-logreg fit-gbt select drift publish; do
-		stage_params "$s" | write_if_changed "$P/$s"
+		stage_params "$s"
+		write_if_changed "$P/$s" "${sp[@]}"
 	done
 	log "data: $RAW_DATA md5 $md5"
 }
 
 stage_clean() {
 	local tmp
-	tmp=$(mktemp "$W/clean.stream.XXXXXX")
-	temps+=("$tmp")
+	tmpname clean.stream
 	run csvclean --date "$CLEAN_DATE" --drop "$CLEAN_DROP" --require "$CLEAN_REQUIRE" \
 		--keep "$CLEAN_KEEP" --categorical "$CLEAN_CATEGORICAL" --numeric "$CLEAN_NUMERIC" \
 		--clip "$CLEAN_CLIP" --impute-mean "$CLEAN_IMPUTE_MEAN" --fill "$CLEAN_FILL" \
@@ -141,8 +160,7 @@ stage_clean() {
 
 stage_encode() {
 	local tmp
-	tmp=$(mktemp "$W/encoded.stream.XXXXXX")
-	temps+=("$tmp")
+	tmpname encoded.stream
 	run encode -y "$CLEAN_TARGET" -p "$ENCODE_POSITIVE" -i "$CLEAN_ID" -d "$ENCODE_DROP" \
 		-s "$ENCODE_SCALE" -c "$ENCODE_ONEHOT" -S "$W/encode.state" "$W/clean.stream" >"$tmp"
 	mv -f "$tmp" "$W/encoded.stream"
@@ -151,9 +169,15 @@ stage_encode() {
 
 # The feature names, from the encoded stream's header (to-csv -r): one line, comma-separated.
 features() (
-	set +o pipefail # head ends to-csv early
-	"$BIN/to-csv" -r "$W/encoded.stream" | head -n 1 | tr ',' '\n' |
-		awk -F: '$3 == "feature" { printf "%s%s", sep, $1; sep = "," } END { print "" }'
+	set +o pipefail # awk ends to-csv early
+	"$BIN/to-csv" -r "$W/encoded.stream" | awk -F, '{
+		for (i = 1; i <= NF; i++) {
+			n = split($i, f, ":")
+			if (n == 3 && f[3] == "feature") { printf "%s%s", sep, f[1]; sep = "," }
+		}
+		print ""
+		exit
+	}'
 )
 
 stage_split() {
@@ -161,46 +185,32 @@ stage_split() {
 		"$W/encoded.stream"
 }
 
-# cv_table JSON TSV: a search's candidates as a table (rank by mean score).
-cv_table() {
-	jq -r '["candidate", "mean", "sd", "fit_seconds", "params", "failure"],
-		(.search.candidates | to_entries[] | [.key, .value.mean, .value.sd, .value.fit_seconds,
-		 (.value.params | to_entries | map("\(.key)=\(.value)") | join(" ")), .value.failure])
-		| map(. // "" | tostring) | @tsv' "$1" >"$2.tmp"
-	mv -f "$2.tmp" "$2"
-}
-
 stage_fit_logreg() {
 	local tmp
-	tmp=$(mktemp "$W/logreg.model.XXXXXX")
-	temps+=("$tmp")
+	tmpname logreg.model
 	run fit-logreg --param "solver=$LOGREG_SOLVER" --param "penalty=$LOGREG_PENALTY" \
 		--param "C=$LOGREG_C" --search "$LOGREG_SEARCH" --cv "$LOGREG_CV" \
 		--scoring "$LOGREG_SCORING" --seed "$LOGREG_SEED" -j "$LOGREG_JOBS" \
-		--report "$R/cv_logreg.json" "$W/train.stream" >"$tmp"
-	cv_table "$R/cv_logreg.json" "$R/cv_logreg.tsv"
+		--report "$R/cv_logreg.json" --table "$R/cv_logreg.tsv" "$W/train.stream" >"$tmp"
 	mv -f "$tmp" "$W/logreg.model"
 }
 
 stage_fit_gbt() {
 	local tmp
-	tmp=$(mktemp "$W/forest.model.XXXXXX")
-	temps+=("$tmp")
+	tmpname forest.model
 	run fit-gbt --forest --search "$GBT_SEARCH" --cv "$GBT_CV" --scoring "$GBT_SCORING" \
-		--seed "$GBT_SEED" -j "$GBT_JOBS" \
+		--seed "$GBT_SEED" ${GBT_JOBS:+-j "$GBT_JOBS"} \
 		--param "learning_rate=$GBT_LEARNING_RATE" --param "min_split_loss=$GBT_MIN_SPLIT_LOSS" \
 		--param "max_depth=$GBT_MAX_DEPTH" --param "subsample=$GBT_SUBSAMPLE" \
 		--param "objective=$GBT_OBJECTIVE" --param "eval_metric=$GBT_EVAL_METRIC" \
-		--report "$R/cv_forest.json" "$W/train.stream" >"$tmp"
-	cv_table "$R/cv_forest.json" "$R/cv_forest.tsv"
+		--report "$R/cv_forest.json" --table "$R/cv_forest.tsv" "$W/train.stream" >"$tmp"
 	mv -f "$tmp" "$W/forest.model"
 }
 
 # select: score both models on the test split (and on the train split), pick the best.
 stage_select() {
 	local tmp m
-	tmp=$(mktemp "$W/best.model.XXXXXX")
-	temps+=("$tmp")
+	tmpname best.model
 	for m in logreg forest; do
 		"$BIN/pick-best" -m "$SELECT_METRIC" -t "$W/test.stream" "$W/$m.model" \
 			2>"$R/classification_report_$m.txt" >/dev/null ||
@@ -212,25 +222,23 @@ stage_select() {
 		-R "$R/metrics.json" "$W/logreg.model" "$W/forest.model" >"$tmp"
 	mv -f "$tmp" "$W/best.model"
 	# The HTML report (report(1)): curves, confusion matrices, both searches' CV scores.
-	tmp=$(mktemp "$R/report.html.XXXXXX")
+	tmp="$R/.report.html.$BASHPID"
 	temps+=("$tmp")
 	run report -s "$R/cv_logreg.json" -s "$R/cv_forest.json" "$R/metrics.json" >"$tmp"
-	chmod 644 "$tmp"
 	mv -f "$tmp" "$R/report.html"
-	local c
-	for c in 0 1; do
-		log "$(jq -r --arg m "$SELECT_METRIC" --argjson c "$c" '.candidates[$c] as $x |
-			"\(if .winner == $c then "selected" else "candidate" end) \($x.file | sub(".*/"; "")) (\($x.kind)): test \($m) \($x.metrics[$m] * 10000 | round / 10000), accuracy \($x.metrics.accuracy * 10000 | round / 10000)"' \
-			"$R/metrics.json")"
-	done
+	# pick-best's table of the test scores (the winner starred) and its choice
+	local line
+	while IFS= read -r line && [ -n "$line" ]; do log "test: $line"; done <"$R/selection.txt"
+	while IFS= read -r line; do
+		case $line in "best by "*) log "selected by ${line#best by }" ;; esac
+	done <"$R/selection.txt"
 }
 
 # drift: the reference profile new data is checked against before scoring (drift(1)): the
 # rows csvclean kept in training, with the selected model's scores of them (prediction drift).
 stage_drift() {
 	local tmp
-	tmp=$(mktemp "$W/drift.ref.XXXXXX")
-	temps+=("$tmp")
+	tmpname drift.ref
 	run drift --save-reference "$tmp" --bins "$DRIFT_BINS" --points "$DRIFT_POINTS" \
 		--encode-state "$W/encode.state" --model "$W/best.model" "$W/clean.stream"
 	mv -f "$tmp" "$W/drift.ref"
@@ -247,27 +255,36 @@ stage_publish() {
 	run export -f xgboost-json --output "$stg/forest.json" "$W/forest.model"
 	cp "$W/logreg.model" "$W/forest.model" "$W/clean.state" "$W/encode.state" "$W/drift.ref" "$stg/"
 	# The run's record (NOTEBOOK step 19): every parameter, the data's sha256, the metrics.
-	local args=() line
-	while IFS= read -r line; do args+=(-p "$line"); done < <(awk '!seen[$0]++' "$P"/{clean,encode,split,fit-logreg,fit-gbt,select,drift,publish})
+	local args=() line sha="" runid
+	local -A seen=()
+	for f in "$P"/{clean,encode,split,fit-logreg,fit-gbt,select,drift,publish}; do
+		while IFS= read -r line; do
+			[ -n "${seen[$line]:-}" ] || args+=(-p "$line")
+			seen[$line]=1
+		done <"$f"
+	done
+	while IFS= read -r line; do
+		case $line in sha256=*) sha=${line#sha256=} ;; esac
+	done <"$P/data"
 	while IFS= read -r line; do args+=(-m "$line"); done < <(jq -r '.candidates[] |
 		(.file | sub(".*/"; "") | sub("\\.model$"; "")) as $n | .metrics |
 		"\($n)_test_f1=\(.f1)", "\($n)_test_accuracy=\(.accuracy)"' "$R/metrics.json")
-	RUN_ERR="$R/run.err" run registry -d "$REGISTRY" run-add -t train.sh "${args[@]}" \
-		-i "$(sed -n 's/^sha256=//p' "$P/data")" --seed "$SPLIT_SEED" >"$R/run.txt"
-	rm -f "$R/run.err"
-	log "run $(cat "$R/run.txt") recorded in $REGISTRY (parameters, data sha256, metrics)"
+	RUN_ERR="$stg/run.err" run registry -d "$REGISTRY" run-add -t train.sh "${args[@]}" \
+		-i "$sha" --seed "$SPLIT_SEED" >"$R/run.txt"
+	read -r runid <"$R/run.txt"
+	log "run $runid recorded in $REGISTRY (parameters, data sha256, metrics)"
 	# Registration is the last step that can fail; the moves after it are renames. It scores
 	# the same rows as select, so its winner (standard output) is select's best.model.
 	RUN_ERR="$R/registry.txt" run pick-best -m "$SELECT_METRIC" -t "$W/test.stream" -d "$REGISTRY" -n "$MODEL_NAME" \
 		-s "$W/clean.state" -s "$W/encode.state" -s "$W/drift.ref" --promote "$PROMOTE" \
 		-R "$R/registry.json" "$W/logreg.model" "$W/forest.model" >"$stg/best.model"
-	mkdir -p "$M"
-	for f in best.model logreg.model forest.model forest.json clean.state encode.state drift.ref \
-		model.pkl; do
-		mv -f "$stg/$f" "$M/$f"
-	done
-	log "registry: $(jq -r '.registry | if .registered then "\(.model) version \(.version) registered (\(.reason))"
-		else "nothing registered: \(.reason)" end' "$R/registry.json")"
+	[ -d "$M" ] || mkdir -p "$M"
+	# one rename per file (each atomic), model.pkl, the validator's, last
+	mv -f "$stg"/{best.model,logreg.model,forest.model,forest.json,clean.state,encode.state,drift.ref,model.pkl} "$M/"
+	# pick-best's word on the registration: registered (and promoted), or why not
+	while IFS= read -r line; do
+		case $line in "pick-best: "*) log "registry: ${line#pick-best: }" ;; esac
+	done <"$R/registry.txt"
 	log "exported $M/model.pkl (logistic regression, scikit-learn), $M/best.model, $M/forest.json"
 }
 
