@@ -1,6 +1,7 @@
 /*
  * rng.c: xoshiro256** 1.0 (Blackman and Vigna, public domain reference at prng.di.unimi.it),
- * its state filled by splitmix64 so that nearby seeds give unrelated sequences.
+ * its state filled by splitmix64 so that nearby seeds give unrelated sequences; and MT19937
+ * (Matsumoto and Nishimura, 1998) seeded and drawn from as numpy's legacy RandomState does.
  */
 #include <math.h>
 
@@ -109,4 +110,97 @@ rng_jump(struct rng *r)
 	r->s[2] = s2;
 	r->s[3] = s3;
 	r->have_spare = 0;
+}
+
+/* ---- numpy's RandomState: MT19937 ---- */
+
+enum { MT_N = 624, MT_M = 397 };
+#define MT_MATRIX_A 0x9908b0dfu
+#define MT_UPPER    0x80000000u
+#define MT_LOWER    0x7fffffffu
+
+void
+np_rng_seed(struct np_rng *r, uint32_t seed)
+{
+	r->key[0] = seed;
+	for (int i = 1; i < MT_N; i++)
+		r->key[i] = 1812433253u * (r->key[i - 1] ^ (r->key[i - 1] >> 30)) + (uint32_t)i;
+	r->pos = MT_N;
+}
+
+static uint32_t
+mt_twist(uint32_t a, uint32_t b, uint32_t far)
+{
+	uint32_t y = (a & MT_UPPER) | (b & MT_LOWER);
+
+	return far ^ (y >> 1) ^ ((y & 1) ? MT_MATRIX_A : 0);
+}
+
+/* The next 624 words of the state, all at once. */
+static void
+mt_generate(struct np_rng *r)
+{
+	uint32_t *k = r->key;
+	int i;
+
+	for (i = 0; i < MT_N - MT_M; i++)
+		k[i] = mt_twist(k[i], k[i + 1], k[i + MT_M]);
+	for (; i < MT_N - 1; i++)
+		k[i] = mt_twist(k[i], k[i + 1], k[i + MT_M - MT_N]);
+	k[MT_N - 1] = mt_twist(k[MT_N - 1], k[0], k[MT_M - 1]);
+	r->pos = 0;
+}
+
+uint32_t
+np_rng_next_u32(struct np_rng *r)
+{
+	uint32_t y;
+
+	if (r->pos >= MT_N)
+		mt_generate(r);
+	y = r->key[r->pos++];
+	y ^= y >> 11;
+	y ^= (y << 7) & 0x9d2c5680u;
+	y ^= (y << 15) & 0xefc60000u;
+	y ^= y >> 18;
+	return y;
+}
+
+uint64_t
+np_rng_interval(struct np_rng *r, uint64_t max)
+{
+	uint64_t mask = max, v;
+
+	if (max == 0)
+		return 0;
+	mask |= mask >> 1;
+	mask |= mask >> 2;
+	mask |= mask >> 4;
+	mask |= mask >> 8;
+	mask |= mask >> 16;
+	mask |= mask >> 32;
+	if (max <= 0xffffffffu) {
+		while ((v = np_rng_next_u32(r) & mask) > max)
+			;
+	} else {
+		/* numpy's next_uint64 for MT19937: two 32-bit draws, the first the high half */
+		do {
+			uint64_t hi = np_rng_next_u32(r);
+
+			v = ((hi << 32) | np_rng_next_u32(r)) & mask;
+		} while (v > max);
+	}
+	return v;
+}
+
+void
+np_rng_shuffle(struct np_rng *r, uint32_t *a, size_t n)
+{
+	for (size_t i = n; i-- > 1;) {
+		size_t j = (size_t)np_rng_interval(r, i);
+		uint32_t t = a[i];
+
+		a[i] = a[j];
+		a[j] = t;
+	}
 }

@@ -2,10 +2,14 @@
  * rng.h: a small, fast, seeded pseudo-random number generator (xoshiro256**, seeded through
  * splitmix64). The same seed gives the same sequence on every platform; no global state.
  * Not for cryptography.
+ *
+ * Also numpy's legacy generator (np.random.RandomState: the 32-bit Mersenne Twister MT19937),
+ * as far as reproducing scikit-learn's draws needs it (struct np_rng).
  */
 #ifndef PIPEML_RNG_H
 #define PIPEML_RNG_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct rng {
@@ -52,5 +56,24 @@ uint64_t rng_below(struct rng *r, uint64_t n);
  * non-overlapping streams (one per thread) from a single seed.
  */
 void rng_jump(struct rng *r);
+
+/* numpy's RandomState: MT19937 state and position. */
+struct np_rng {
+	uint32_t key[624];
+	int pos;
+};
+
+/* As np.random.RandomState(seed) for an integer seed (numpy takes 0 .. 2^32 - 1). */
+void np_rng_seed(struct np_rng *r, uint32_t seed);
+
+/* The next 32 bits (MT19937's tempered output). */
+uint32_t np_rng_next_u32(struct np_rng *r);
+
+/* numpy's random_interval: a uniform integer in [0, max], by masked rejection. */
+uint64_t np_rng_interval(struct np_rng *r, uint64_t max);
+
+/* RandomState.shuffle of a[0..n) (and so permutation): for i = n-1 down to 1, swap a[i]
+ * with a[random_interval(i)]. */
+void np_rng_shuffle(struct np_rng *r, uint32_t *a, size_t n);
 
 #endif

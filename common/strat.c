@@ -36,16 +36,18 @@ class_counts(const uint32_t *cls, size_t n, size_t nclasses)
 	return counts;
 }
 
-void
-strat_approximate_mode(const size_t *counts, size_t nclasses, size_t n_draws, struct rng *r,
-                       size_t *draws)
+/*
+ * The floors of _approximate_mode: draws[c] = floor(continuous), remainder[c] = continuous −
+ * floor, continuous = counts / Σ counts · n_draws in numpy's order of operations. Returns Σ draws.
+ */
+static size_t
+proportional_floors(const size_t *counts, size_t nclasses, size_t n_draws, size_t *draws,
+                    double *remainder)
 {
-	double *remainder = xcalloc(nclasses, sizeof *remainder);
-	size_t total = 0, drawn = 0, *tied = xcalloc(nclasses, sizeof *tied);
+	size_t total = 0, drawn = 0;
 
 	for (size_t c = 0; c < nclasses; c++)
 		total += counts[c];
-	/* continuous = counts / Σ counts · n_draws, in numpy's order of operations */
 	for (size_t c = 0; c < nclasses; c++) {
 		double continuous = (double)counts[c] / (double)total * (double)n_draws;
 		double floored = floor(continuous);
@@ -54,6 +56,17 @@ strat_approximate_mode(const size_t *counts, size_t nclasses, size_t n_draws, st
 		remainder[c] = continuous - floored;
 		drawn += draws[c];
 	}
+	return drawn;
+}
+
+void
+strat_approximate_mode(const size_t *counts, size_t nclasses, size_t n_draws, struct rng *r,
+                       size_t *draws)
+{
+	double *remainder = xcalloc(nclasses, sizeof *remainder);
+	size_t *tied = xcalloc(nclasses, sizeof *tied);
+	size_t drawn = proportional_floors(counts, nclasses, n_draws, draws, remainder);
+
 	/* Leftover draws go to the largest remainders first; a tie is settled at random. */
 	while (drawn < n_draws) {
 		double best = -1;
@@ -103,17 +116,17 @@ group_by_class(const uint32_t *cls, size_t n, size_t nclasses, const size_t *cou
 	return members;
 }
 
-int
-strat_shuffle_split(const uint32_t *cls, size_t n, size_t nclasses, size_t n_test, struct rng *r,
-                    unsigned char *is_test, char *err, size_t errsize)
+/* The class counts of a split of n rows with n_test test rows, or NULL with the reason in
+ * err when scikit-learn would refuse it. */
+static size_t *
+split_counts(const uint32_t *cls, size_t n, size_t nclasses, size_t n_test, char *err,
+             size_t errsize)
 {
-	size_t *counts, *n_train_c, *n_test_c, *left, *start, n_train = n - n_test;
-	uint32_t *members;
-	int rc = -1;
+	size_t *counts;
 
 	if (n_test > n || n > UINT32_MAX) {
 		snprintf(err, errsize, "cannot take %zu test rows from %zu", n_test, n);
-		return -1;
+		return NULL;
 	}
 	counts = class_counts(cls, n, nclasses);
 	for (size_t c = 0; c < nclasses; c++) {
@@ -123,17 +136,30 @@ strat_shuffle_split(const uint32_t *cls, size_t n, size_t nclasses, size_t n_tes
 			         "rows of every class",
 			         c + 1, nclasses, counts[c]);
 			free(counts);
-			return -1;
+			return NULL;
 		}
 	}
-	if (n_train < nclasses || n_test < nclasses) {
+	if (n - n_test < nclasses || n_test < nclasses) {
 		snprintf(err, errsize,
 		         "%zu rows give %zu train and %zu test rows; each half needs at least one "
 		         "row of each of the %zu classes",
-		         n, n_train, n_test, nclasses);
+		         n, n - n_test, n_test, nclasses);
 		free(counts);
-		return -1;
+		return NULL;
 	}
+	return counts;
+}
+
+int
+strat_shuffle_split(const uint32_t *cls, size_t n, size_t nclasses, size_t n_test, struct rng *r,
+                    unsigned char *is_test, char *err, size_t errsize)
+{
+	size_t *counts, *n_train_c, *n_test_c, *left, *start, n_train = n - n_test;
+	uint32_t *members;
+
+	counts = split_counts(cls, n, nclasses, n_test, err, errsize);
+	if (!counts)
+		return -1;
 	n_train_c = xcalloc(nclasses, sizeof *n_train_c);
 	n_test_c = xcalloc(nclasses, sizeof *n_test_c);
 	left = xcalloc(nclasses, sizeof *left);
@@ -152,14 +178,99 @@ strat_shuffle_split(const uint32_t *cls, size_t n, size_t nclasses, size_t n_tes
 		for (size_t k = n_train_c[c]; k < n_train_c[c] + n_test_c[c]; k++)
 			is_test[m[k]] = 1;
 	}
-	rc = 0;
 	free(members);
 	free(start);
 	free(left);
 	free(n_test_c);
 	free(n_train_c);
 	free(counts);
-	return rc;
+	return 0;
+}
+
+/* _approximate_mode with numpy's tie-break: the leftover draws go to the classes of the
+ * largest remainder first; when they are more than the draws left, rng.choice(classes, k,
+ * replace=False), that is the first k of a permutation, picks which. */
+static void
+approximate_mode_np(const size_t *counts, size_t nclasses, size_t n_draws, struct np_rng *r,
+                    size_t *draws)
+{
+	double *remainder = xcalloc(nclasses, sizeof *remainder);
+	uint32_t *tied = xcalloc(nclasses, sizeof *tied), *perm = xcalloc(nclasses, sizeof *perm);
+	size_t drawn = proportional_floors(counts, nclasses, n_draws, draws, remainder);
+
+	while (drawn < n_draws) {
+		double best = -1;
+		size_t ntied = 0, add;
+
+		/* the largest remainder not yet served (np.sort(np.unique(...))[::-1]) and, in
+		 * increasing class order, the classes that have it (np.where) */
+		for (size_t c = 0; c < nclasses; c++)
+			if (remainder[c] > best)
+				best = remainder[c];
+		if (best < 0)
+			break;
+		for (size_t c = 0; c < nclasses; c++)
+			if (remainder[c] == best)
+				tied[ntied++] = (uint32_t)c;
+		add = n_draws - drawn < ntied ? n_draws - drawn : ntied;
+		for (size_t k = 0; k < ntied; k++)
+			perm[k] = (uint32_t)k;
+		np_rng_shuffle(r, perm, ntied);
+		for (size_t k = 0; k < add; k++)
+			draws[tied[perm[k]]]++;
+		drawn += add;
+		for (size_t k = 0; k < ntied; k++)
+			remainder[tied[k]] = -1;
+	}
+	free(perm);
+	free(tied);
+	free(remainder);
+}
+
+int
+strat_split_sklearn(const uint32_t *cls, size_t n, size_t nclasses, size_t n_test, uint32_t seed,
+                    uint32_t *train, uint32_t *test, char *err, size_t errsize)
+{
+	size_t *counts, *n_train_c, *n_test_c, *left, *start, ntr = 0, nte = 0;
+	uint32_t *members, *perm;
+	struct np_rng r;
+
+	counts = split_counts(cls, n, nclasses, n_test, err, errsize);
+	if (!counts)
+		return -1;
+	np_rng_seed(&r, seed);
+	n_train_c = xcalloc(nclasses, sizeof *n_train_c);
+	n_test_c = xcalloc(nclasses, sizeof *n_test_c);
+	left = xcalloc(nclasses, sizeof *left);
+	start = xcalloc(nclasses + 1, sizeof *start);
+	approximate_mode_np(counts, nclasses, n - n_test, &r, n_train_c);
+	for (size_t c = 0; c < nclasses; c++)
+		left[c] = counts[c] - n_train_c[c];
+	approximate_mode_np(left, nclasses, n_test, &r, n_test_c);
+	/* each class's rows in row order (argsort, mergesort), taken in a permutation's order:
+	 * the first n_train_c to train, the next n_test_c to test */
+	members = group_by_class(cls, n, nclasses, counts, start);
+	perm = xreallocarray(NULL, n ? n : 1, sizeof *perm);
+	for (size_t c = 0; c < nclasses; c++) {
+		for (size_t i = 0; i < counts[c]; i++)
+			perm[i] = (uint32_t)i;
+		np_rng_shuffle(&r, perm, counts[c]);
+		for (size_t i = 0; i < n_train_c[c]; i++)
+			train[ntr++] = members[start[c] + perm[i]];
+		for (size_t i = n_train_c[c]; i < n_train_c[c] + n_test_c[c]; i++)
+			test[nte++] = members[start[c] + perm[i]];
+	}
+	/* then each half in the order of a permutation of it */
+	np_rng_shuffle(&r, train, ntr);
+	np_rng_shuffle(&r, test, nte);
+	free(perm);
+	free(members);
+	free(start);
+	free(left);
+	free(n_test_c);
+	free(n_train_c);
+	free(counts);
+	return 0;
 }
 
 int

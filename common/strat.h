@@ -2,7 +2,7 @@
  * strat.h: stratified train/test splits and K-fold assignment, allocated per class the way
  * scikit-learn's StratifiedShuffleSplit and StratifiedKFold(shuffle=True) allocate them, with
  * rows drawn by our own seeded generator (rng.h): the counts match scikit-learn's, the rows
- * themselves do not.
+ * themselves do not; or (strat_split_sklearn) drawn as scikit-learn draws them, row for row.
  *
  * Rows are given as class indices cls[i] in [0, nclasses); every class must occur. Functions
  * that can fail return 0, or -1 with a one-line message (no program name) in err.
@@ -33,6 +33,15 @@ void strat_approximate_mode(const size_t *counts, size_t nclasses, size_t n_draw
  */
 int strat_shuffle_split(const uint32_t *cls, size_t n, size_t nclasses, size_t n_test,
                         struct rng *r, unsigned char *is_test, char *err, size_t errsize);
+
+/*
+ * scikit-learn's train_test_split(rows, test_size=n_test, stratify=labels, random_state=seed)
+ * (its StratifiedShuffleSplit) drawn with numpy's RandomState(seed), with cls numbering the
+ * classes in sorted label order as np.unique does: the same rows as scikit-learn's, in its
+ * order, train[0 .. n - n_test) and test[0 .. n_test). Fails as strat_shuffle_split does.
+ */
+int strat_split_sklearn(const uint32_t *cls, size_t n, size_t nclasses, size_t n_test,
+                        uint32_t seed, uint32_t *train, uint32_t *test, char *err, size_t errsize);
 
 /*
  * Stratified K-fold: fold[i] in [0, k) for each row. With the rows sorted by class (classes

@@ -133,6 +133,71 @@ for k, (_, te) in enumerate(StratifiedKFold(10, shuffle=True, random_state=0).sp
 	assert_output "x y z"
 }
 
+@test "split --sklearn takes scikit-learn's train_test_split rows, in its order, for any seed" {
+	# sizes, class balances, three classes with tied remainders, text labels, and seeds
+	# 0, 42 and 2^32 - 1 (numpy's largest): the id columns of both halves, in order
+	"$PY" - "$T" <<'EOF'
+import sys
+import numpy as np
+t = sys.argv[1]
+rng = np.random.default_rng(5)
+cases = [(2937, [1562, 1375], 0.15), (1000, [500, 500], 0.2), (30, [10, 10, 10], 0.3),
+         (97, [40, 33, 24], 0.25), (12, [6, 6], 0.5), (5001, [4000, 900, 101], 0.1),
+         (10, [5, 5], 0.5), (21, [7, 7, 7], 0.5), (41, [13, 14, 14], 0.5)]
+with open(t + "/cases.txt", "w") as out:
+    for k, (n, counts, f) in enumerate(cases):
+        y = np.repeat(np.arange(len(counts)), counts)
+        rng.shuffle(y)
+        labels = y if k != 3 else np.array(["b", "a", "c"])[y]
+        with open(f"{t}/c{k}.csv", "w") as c:
+            c.write("id,y\n" + "".join(f"r{i},{labels[i]}\n" for i in range(n)))
+        print(k, f, file=out)
+EOF
+	while read -r k f; do
+		from-csv -t id,y -r y=target "$T/c$k.csv" >"$T/c$k.pml"
+		for seed in 0 42 4294967295; do
+			split --sklearn -f "$f" -s "$seed" -t "$T/te.pml" -T "$T/tr.pml" "$T/c$k.pml"
+			to-csv "$T/tr.pml" | tail -n +2 | cut -d, -f1 >"$T/ours-$k-$seed-train"
+			to-csv "$T/te.pml" | tail -n +2 | cut -d, -f1 >"$T/ours-$k-$seed-test"
+		done
+	done <"$T/cases.txt"
+	run "$PY" - "$T" <<'EOF'
+import sys
+import pandas as pd
+from sklearn.model_selection import train_test_split
+t = sys.argv[1]
+for line in open(t + "/cases.txt"):
+    k, f = line.split()
+    d = pd.read_csv(f"{t}/c{k}.csv", dtype=str)
+    for seed in (0, 42, 4294967295):
+        tr, te = train_test_split(d, test_size=float(f), stratify=d.y, random_state=seed)
+        for half, rows in (("train", tr), ("test", te)):
+            ours = open(f"{t}/ours-{k}-{seed}-{half}").read().split()
+            assert ours == list(rows.id), (k, seed, half, ours[:5], list(rows.id)[:5])
+print("ok")
+EOF
+	assert_success
+	assert_output "ok"
+}
+
+@test "split --sklearn on a pipe and on a file agree; its usage errors" {
+	rows 50 20 >"$T/in.pml"
+	split --sklearn -t "$T/te1" "$T/in.pml" >"$T/tr1"
+	split --sklearn -t "$T/te2" <"$T/in.pml" >"$T/tr2"
+	cmp "$T/te1" "$T/te2"
+	cmp "$T/tr1" "$T/tr2"
+	run_split split --sklearn -k 3 "$T/in.pml"
+	assert_failure 2
+	[ "$stderr" = "split: --sklearn needs --test FILE" ]
+	run_split split --sklearn -k 3 -t "$T/te" "$T/in.pml"
+	assert_failure 2
+	[ "$stderr" = "split: --sklearn does not take --folds" ]
+	run_split split --sklearn -s 4294967296 -t "$T/te" "$T/in.pml"
+	assert_failure 2
+	[ "$stderr" = "split: --seed 4294967296: --sklearn takes a seed of 0 .. 2^32-1, as numpy" ]
+	[ ! -e "$T/te" ]
+}
+
 @test "split: a fraction outside (0, 1) is a usage error" {
 	rows 10 5 >"$T/in.pml"
 	for f in 0 1 1.5 -0.2; do

@@ -20,7 +20,7 @@ static struct {
 	double fraction;
 	uint64_t seed;
 	long folds;
-	int fraction_given, csv;
+	int fraction_given, csv, sklearn;
 } opt = {.fraction = 0.15, .seed = 42};
 
 /* The classes of the target: distinct values (sorted at the end), and each row's class. */
@@ -333,6 +333,57 @@ write_split(struct source *src, const struct schema *in, size_t nrows, const uns
 	output_close(&train);
 }
 
+/* Write the rows of t listed in rows[0 .. n), in that order, to the output at path. */
+static void
+write_rows(const struct table *t, const size_t *batch_start, const char *path,
+           const struct schema *in, const uint32_t *rows, size_t n)
+{
+	struct output o;
+
+	output_open(&o, path, in, 0);
+	for (size_t i = 0; i < n; i++) {
+		size_t lo = 0, hi = t->nbatches;
+
+		/* the batch holding row rows[i]: the last whose start is <= it */
+		while (hi - lo > 1) {
+			size_t mid = lo + (hi - lo) / 2;
+
+			if (batch_start[mid] <= rows[i])
+				lo = mid;
+			else
+				hi = mid;
+		}
+		batch_copy_row(&o.b, &t->batches[lo], rows[i] - batch_start[lo], NULL);
+		if (o.b.nrows == 8192)
+			output_flush(&o);
+	}
+	output_close(&o);
+}
+
+/* --sklearn: both halves as scikit-learn's train_test_split gives them. */
+static void
+write_split_sklearn(const struct table *t, const struct classes *k, const struct schema *in,
+                    size_t n_test, const char *input)
+{
+	uint32_t *train = xreallocarray(NULL, k->nrows ? k->nrows : 1, sizeof *train);
+	uint32_t *test = xreallocarray(NULL, n_test ? n_test : 1, sizeof *test);
+	size_t *start = xreallocarray(NULL, t->nbatches ? t->nbatches : 1, sizeof *start);
+	char err[256];
+
+	if (strat_split_sklearn(k->of_row, k->nrows, k->n, n_test, (uint32_t)opt.seed, train, test,
+	                        err, sizeof err) != 0)
+		die("%s: %s", input, err);
+	for (size_t b = 0, at = 0; b < t->nbatches; b++) {
+		start[b] = at;
+		at += t->batches[b].nrows;
+	}
+	write_rows(t, start, opt.test, in, test, n_test);
+	write_rows(t, start, opt.train, in, train, k->nrows - n_test);
+	free(start);
+	free(test);
+	free(train);
+}
+
 /*
  * Fold indices for the train rows (every row when there is no test half), stratified; a
  * test row's entry is left unused.
@@ -364,7 +415,7 @@ static void
 help(void)
 {
 	printf("usage: %s [-y column] [-f fraction] [-s seed] [-t file] [-T file] [-k folds]\n"
-	       "       [-o csv|stream] [file]\n"
+	       "       [--sklearn] [-o csv|stream] [file]\n"
 	       "  -y, --target COL      the column to stratify on (default: the column with\n"
 	       "                        the role target)\n"
 	       "  -f, --fraction F      share of rows in the test half, in (0, 1) (0.15)\n"
@@ -373,6 +424,9 @@ help(void)
 	       "  -T, --train FILE      write the train rows to FILE instead of stdout\n"
 	       "  -k, --folds K         add a column 'fold' (0 .. K-1, role fold) to the train\n"
 	       "                        rows, stratified; without --test, to every row\n"
+	       "      --sklearn         the rows scikit-learn's train_test_split(stratify=y,\n"
+	       "                        random_state=seed) takes, in its order (numpy's\n"
+	       "                        generator; holds the rows in memory; not with -k)\n"
 	       "  -o, --output FORMAT   csv or stream (the default), for both outputs\n"
 	       "  -h, --help            this help\n"
 	       "  -V, --version         print the version\n",
@@ -390,6 +444,7 @@ parse_options(int argc, char **argv)
 	        {"train", required_argument, NULL, 'T'},
 	        {"folds", required_argument, NULL, 'k'},
 	        {"output", required_argument, NULL, 'o'},
+	        {"sklearn", no_argument, NULL, 'K'},
 	        {"help", no_argument, NULL, 'h'},
 	        {"version", no_argument, NULL, 'V'},
 	        {NULL, 0, NULL, 0},
@@ -426,6 +481,9 @@ parse_options(int argc, char **argv)
 				usage_die("-o: expected csv or stream, not '%s'", optarg);
 			opt.csv = strcmp(optarg, "csv") == 0;
 			break;
+		case 'K':
+			opt.sklearn = 1;
+			break;
 		case 'h':
 			help();
 			exit(0);
@@ -445,6 +503,13 @@ parse_options(int argc, char **argv)
 		usage_die("--fraction needs --test FILE");
 	if (opt.test && opt.train && strcmp(opt.test, opt.train) == 0)
 		usage_die("--test and --train name the same file");
+	if (opt.sklearn && !opt.test)
+		usage_die("--sklearn needs --test FILE");
+	if (opt.sklearn && opt.folds)
+		usage_die("--sklearn does not take --folds");
+	if (opt.sklearn && opt.seed > UINT32_MAX)
+		usage_die("--seed %llu: --sklearn takes a seed of 0 .. 2^32-1, as numpy",
+		          (unsigned long long)opt.seed);
 }
 
 /* Read the target of every row: from the file, to be read again, or held in t. */
@@ -494,7 +559,8 @@ main(int argc, char **argv)
 	signals_init();
 	parse_options(argc, argv);
 	in = open_input(optind < argc ? argv[optind] : NULL, &input);
-	twice = table_can_reread(in, &start);
+	/* --sklearn writes the rows in another order: it holds them all */
+	twice = !opt.sklearn && table_can_reread(in, &start);
 	r = stream_open_or_die(in, input);
 	if (opt.folds && schema_find(stream_reader_schema(r), FOLD_COLUMN) >= 0)
 		die("%s: the stream already has a column named '%s'", input, FOLD_COLUMN);
@@ -503,6 +569,17 @@ main(int argc, char **argv)
 	memset(&t, 0, sizeof t);
 	read_classes(&k, &t, r, twice, (size_t)col, input);
 	rng_seed(&rng, opt.seed);
+	if (opt.sklearn) {
+		size_t n_test = strat_test_size(opt.fraction, k.nrows);
+
+		check_strata(&k, in_schema.cols[col].name, n_test, input);
+		write_split_sklearn(&t, &k, &in_schema, n_test, input);
+		stream_reader_close(r);
+		classes_free(&k);
+		table_free(&t);
+		schema_free(&in_schema);
+		return 0;
+	}
 	if (opt.test) {
 		char err[256];
 		size_t n_test = strat_test_size(opt.fraction, k.nrows);

@@ -135,6 +135,31 @@ test_streams(void)
 	CHECK(same == 0);
 }
 
+/* numpy's RandomState: MT19937's outputs and numpy's permutation, against numpy itself and
+ * the C++ standard's check value (std::mt19937's 10000th output for the default seed). */
+static void
+test_np_rng(void)
+{
+	static const uint32_t perm10[] = {8, 1, 5, 0, 7, 2, 9, 4, 3, 6};
+	struct np_rng r;
+	uint32_t a[10], x = 0;
+
+	np_rng_seed(&r, 42); /* np.random.RandomState(42).randint(0, 2**32, 3, np.uint64) */
+	CHECK(np_rng_next_u32(&r) == 1608637542u);
+	CHECK(np_rng_next_u32(&r) == 3421126067u);
+	CHECK(np_rng_next_u32(&r) == 4083286876u);
+	np_rng_seed(&r, 5489);
+	for (int i = 0; i < 10000; i++)
+		x = np_rng_next_u32(&r);
+	CHECK(x == 4123659995u);
+	np_rng_seed(&r, 42); /* np.random.RandomState(42).permutation(10) */
+	for (uint32_t i = 0; i < 10; i++)
+		a[i] = i;
+	np_rng_shuffle(&r, a, 10);
+	CHECK(memcmp(a, perm10, sizeof a) == 0);
+	CHECK(np_rng_interval(&r, 0) == 0);
+}
+
 int
 main(void)
 {
@@ -143,6 +168,7 @@ main(void)
 	test_below();
 	test_normal();
 	test_streams();
+	test_np_rng();
 	printf("%d checks, %d failed\n", checks, failures);
 	return failures != 0;
 }
