@@ -32,9 +32,12 @@ ENCODE_DROP="${ENCODE_DROP:-customer_code,date_part}"
 ENCODE_SCALE="${ENCODE_SCALE:-purchases,time_spent,n_visits}"
 ENCODE_ONEHOT="${ENCODE_ONEHOT:-customer_group,onboarding,bin_source,source}"
 
-# Split: step 13 (split) — stratified, 15% test
+# Split: step 13 (split) — stratified, 15% test. SPLIT_METHOD=sklearn takes the rows the
+# notebook's train_test_split(random_state=SPLIT_SEED, stratify=y) takes, in its order (split
+# --sklearn), so that test figures compare with the notebook's; pipeml: split's own draw.
 SPLIT_FRACTION="${SPLIT_FRACTION:-0.15}"
 SPLIT_SEED="${SPLIT_SEED:-42}"
+SPLIT_METHOD="${SPLIT_METHOD:-sklearn}"
 
 # Logistic regression search: step 15 (fit-logreg)
 LOGREG_SEARCH="${LOGREG_SEARCH:-10}"
@@ -49,9 +52,10 @@ LOGREG_C="${LOGREG_C:-100,10,1,0.1,0.01}"
 GBT_SEARCH="${GBT_SEARCH:-10}"
 GBT_CV="${GBT_CV:-10}"
 GBT_SCORING="${GBT_SCORING:-accuracy}"
-# The notebook's search has no random_state; we use the project's seed. Over search seeds
-# 0-24 the selected forest's test F1 on split seed 42's test rows ranges 0.76-0.81 (median
-# 0.79): the draw of 10 candidates matters. No seed is picked by looking at test scores.
+# The notebook's search has no random_state; we use the project's seed. On the notebook's
+# split the selected forest's test F1 is 0.8109 for 24 of the search seeds 0-24 (0.8068 for
+# the other), as the notebook's XGBoost search gets for its seeds. No seed is picked by
+# looking at test scores. (On split's own draw, SPLIT_METHOD=pipeml, it ranges 0.76-0.81.)
 GBT_SEED="${GBT_SEED:-42}"
 GBT_LEARNING_RATE="${GBT_LEARNING_RATE:-uniform:0.01:0.31}"
 GBT_MIN_SPLIT_LOSS="${GBT_MIN_SPLIT_LOSS:-uniform:0:10}"

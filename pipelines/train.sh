@@ -89,7 +89,7 @@ stage_params() {
 		"CLEAN_TARGET=$CLEAN_TARGET" "CLEAN_ID=$CLEAN_ID") ;;
 	encode) sp=("ENCODE_POSITIVE=$ENCODE_POSITIVE" "ENCODE_DROP=$ENCODE_DROP" \
 		"ENCODE_SCALE=$ENCODE_SCALE" "ENCODE_ONEHOT=$ENCODE_ONEHOT") ;;
-	split) sp=("SPLIT_FRACTION=$SPLIT_FRACTION" "SPLIT_SEED=$SPLIT_SEED") ;;
+	split) sp=("SPLIT_FRACTION=$SPLIT_FRACTION" "SPLIT_SEED=$SPLIT_SEED" "SPLIT_METHOD=$SPLIT_METHOD") ;;
 	fit-logreg) sp=("LOGREG_SEARCH=$LOGREG_SEARCH" "LOGREG_CV=$LOGREG_CV" \
 		"LOGREG_SCORING=$LOGREG_SCORING" "LOGREG_SEED=$LOGREG_SEED" "LOGREG_SOLVER=$LOGREG_SOLVER" \
 		"LOGREG_PENALTY=$LOGREG_PENALTY" "LOGREG_C=$LOGREG_C") ;;
@@ -181,8 +181,14 @@ features() (
 )
 
 stage_split() {
-	run split -f "$SPLIT_FRACTION" -s "$SPLIT_SEED" -t "$W/test.stream" -T "$W/train.stream" \
-		"$W/encoded.stream"
+	local how=()
+	case $SPLIT_METHOD in
+	sklearn) how=(--sklearn) ;;
+	pipeml) ;;
+	*) fail "SPLIT_METHOD=$SPLIT_METHOD: expected sklearn or pipeml" ;;
+	esac
+	run split "${how[@]}" -f "$SPLIT_FRACTION" -s "$SPLIT_SEED" -t "$W/test.stream" \
+		-T "$W/train.stream" "$W/encoded.stream"
 }
 
 stage_fit_logreg() {

@@ -55,16 +55,16 @@ last_record() {
 	[ "$(jq -r .status "$(jq -r .params.drift_report <<<"$output")")" = ok ]
 }
 
-@test "infer.sh: shifted time_spent, an unseen customer group: logged and recorded by name, still scored" {
+@test "infer.sh: shifted time_spent, an unseen customer group, so shifted scores: logged and recorded by name, still scored" {
 	run_split "$ROOT/pipelines/infer.sh" -o "$T/p.csv" shifted.csv
 	assert_success
 	assert_equal "$(wc -l <"$T/p.csv")" 3001
-	grep -q 'infer: drift: 2 checks drifted: customer_group,time_spent (734 rows checked' <<<"$stderr"
-	grep -q 'infer: drift: 2 checks drifted: customer_group,time_spent' "$T/art/infer.log"
+	grep -q 'infer: drift: 3 checks drifted: customer_group,time_spent,(prediction) (734 rows checked' <<<"$stderr"
+	grep -q 'infer: drift: 3 checks drifted: customer_group,time_spent,(prediction)' "$T/art/infer.log"
 	run last_record
-	jq -e '.params.drift == "drift" and .params.drift_drifted == "customer_group,time_spent"
+	jq -e '.params.drift == "drift" and .params.drift_drifted == "customer_group,time_spent,(prediction)"
 		and .params.drift_gate == "off" and .params.outcome == "scored"
-		and .metrics.drift_checks_drifted == 2 and .metrics.drift_rows == 734
+		and .metrics.drift_checks_drifted == 3 and .metrics.drift_rows == 734
 		and .metrics.rows_in == 3000 and .metrics.rows_out == 3000' <<<"$output"
 	[ "$(jq -r .status "$(jq -r .params.drift_report <<<"$output")")" = drift ]
 }
@@ -84,10 +84,10 @@ last_record() {
 	assert_output ""
 	[ -z "$(find "$T" -maxdepth 1 -name 'p.csv*')" ] || fail "a predictions file was left"
 	assert_equal "$(tail -n 1 <<<"$stderr")" "$(tail -n 1 "$T/art/infer.log")"
-	grep -q 'infer: error: -G: the input drifted (customer_group,time_spent); nothing scored, no predictions file written$' <<<"$stderr"
+	grep -q 'infer: error: -G: the input drifted (customer_group,time_spent,(prediction)); nothing scored, no predictions file written$' <<<"$stderr"
 	run last_record
 	jq -e '.params.outcome == "gated" and .params.drift == "drift" and .params.drift_gate == "on"
-		and .metrics.drift_checks_drifted == 2 and (.metrics | has("rows_out") | not)' <<<"$output"
+		and .metrics.drift_checks_drifted == 3 and (.metrics | has("rows_out") | not)' <<<"$output"
 	# on leads that did not drift, -G scores as usual
 	"$ROOT/pipelines/infer.sh" -G -o "$T/p.csv" same.csv 2>/dev/null
 	assert_equal "$(wc -l <"$T/p.csv")" 8001
@@ -98,10 +98,10 @@ last_record() {
 	INFER_BLOCK=32k run_split "$ROOT/pipelines/infer.sh" -j 2 -o "$T/p.csv" <shifted.csv
 	assert_success
 	cmp "$T/one.csv" "$T/p.csv"
-	grep -q 'infer: drift: 2 checks drifted: customer_group,time_spent' <<<"$stderr"
+	grep -q 'infer: drift: 3 checks drifted: customer_group,time_spent,(prediction)' <<<"$stderr"
 	run last_record
 	jq -e '.params.jobs == "2" and .params.input == "-" and .params.drift == "drift"
-		and .params.drift_drifted == "customer_group,time_spent" and .metrics.rows_out == 3000' <<<"$output"
+		and .params.drift_drifted == "customer_group,time_spent,(prediction)" and .metrics.rows_out == 3000' <<<"$output"
 	INFER_BLOCK=32k run "$ROOT/pipelines/infer.sh" -j 2 -G -o "$T/p2.csv" shifted.csv
 	assert_failure 3
 	[ ! -e "$T/p2.csv" ]
