@@ -375,17 +375,28 @@ radix_sort(uint32_t *keys, uint32_t *tmp, size_t n)
 	}
 }
 
-struct binning {
-	const struct gbt_data *d;
-	struct gbt_model *m;
+/*
+ * The training rows binned: what a fit derives from its rows and max_bin alone, so that the
+ * fits of a search's candidates on one fold can share it (the learners' prepare).
+ */
+struct gbt_binned {
+	size_t nrows, nf;
 	long max_bin;
+	uint32_t *nbins;        /* per feature */
+	float **cuts;           /* per feature: nbins upper bounds */
+	float *min_value;       /* per feature: below the smallest value */
 	uint16_t *missing_code; /* per feature: the bin code of a missing value (nbins) */
-	uint8_t *has_missing;
-	int wide;       /* bins16 rather than bins8 */
-	uint8_t *bins8; /* nrows × nfeatures, for histograms */
+	int wide;               /* bins16 rather than bins8 */
+	uint8_t *bins8;         /* nrows × nfeatures, for histograms */
 	uint16_t *bins16;
 	uint8_t *cbins8; /* the same, nfeatures × nrows, for partitions */
 	uint16_t *cbins16;
+};
+
+struct binning {
+	const struct gbt_data *d;
+	struct gbt_binned *b;
+	uint8_t *has_missing;
 };
 
 /* An entry of XGBoost's weighted quantile summary (WQSummary): ranks as floats, as there. */
@@ -457,7 +468,7 @@ find_cuts(void *ctx, size_t j)
 	uint32_t *keys = xmalloc(n * sizeof *keys), *tmp = xmalloc(n * sizeof *tmp);
 	struct qentry *q;
 	float *cuts;
-	long max_bin = bn->max_bin;
+	long max_bin = bn->b->max_bin;
 	uint32_t nb = 0;
 
 	for (size_t i = 0; i < n; i++)
@@ -498,14 +509,14 @@ find_cuts(void *ctx, size_t j)
 			if (i == 1 || q[i].value > cuts[nb - 1])
 				cuts[nb++] = q[i].value;
 		cuts[nb++] = hi + (fabsf(hi) + 1e-5f);
-		bn->m->min_value[j] = lo - fabsf(lo) - 1e-5f;
+		bn->b->min_value[j] = lo - fabsf(lo) - 1e-5f;
 	} else {
-		bn->m->min_value[j] = 0;
+		bn->b->min_value[j] = 0;
 	}
 	free(q);
-	bn->m->nbins[j] = nb;
-	bn->m->cuts[j] = cuts;
-	bn->missing_code[j] = (uint16_t)nb;
+	bn->b->nbins[j] = nb;
+	bn->b->cuts[j] = cuts;
+	bn->b->missing_code[j] = (uint16_t)nb;
 	bn->has_missing[j] = k < n;
 }
 
@@ -528,24 +539,25 @@ static void
 bin_rows(void *ctx, size_t task)
 {
 	struct binning *bn = ctx;
+	struct gbt_binned *out = bn->b;
 	size_t nf = bn->d->nfeatures, begin = task * CHUNK_ROWS, end = begin + CHUNK_ROWS;
 
 	if (end > bn->d->nrows)
 		end = bn->d->nrows;
 	for (size_t j = 0; j < nf; j++) {
 		const double *col = bn->d->x[j];
-		const float *cuts = bn->m->cuts[j];
-		uint32_t nb = bn->m->nbins[j];
+		const float *cuts = out->cuts[j];
+		uint32_t nb = out->nbins[j];
 
 		for (size_t i = begin; i < end; i++) {
-			uint32_t b = isnan(col[i]) ? bn->missing_code[j]
+			uint32_t b = isnan(col[i]) ? out->missing_code[j]
 			                           : bin_of(cuts, nb, (float)col[i]);
 
-			if (bn->wide)
-				bn->bins16[i * nf + j] = bn->cbins16[j * bn->d->nrows + i] =
+			if (out->wide)
+				out->bins16[i * nf + j] = out->cbins16[j * bn->d->nrows + i] =
 				        (uint16_t)b;
 			else
-				bn->bins8[i * nf + j] = bn->cbins8[j * bn->d->nrows + i] =
+				out->bins8[i * nf + j] = out->cbins8[j * bn->d->nrows + i] =
 				        (uint8_t)b;
 		}
 	}
@@ -583,7 +595,7 @@ struct wnode {
 struct trainer {
 	const struct gbt_params *p;
 	struct gbt_model *m;
-	struct pool pool;
+	struct pool *pool;
 	size_t n, nf, nslots;
 	int wide;
 	const uint8_t *bins8, *cbins8;
@@ -822,8 +834,8 @@ build_hists(struct trainer *tr, const size_t *nodes, size_t nnodes)
 		tr->scratch_tasks = tr->ntasks;
 		tr->scratch = xreallocarray(NULL, tr->ntasks * tr->nslots, sizeof *tr->scratch);
 	}
-	pool_run(&tr->pool, tr->ntasks, hist_task, tr);
-	pool_run(&tr->pool, tr->ntasks, hist_reduce, tr);
+	pool_run(tr->pool, tr->ntasks, hist_task, tr);
+	pool_run(tr->pool, tr->ntasks, hist_reduce, tr);
 }
 
 static void
@@ -984,8 +996,8 @@ static void
 partition_nodes(struct trainer *tr, const size_t *nodes, size_t nnodes)
 {
 	make_tasks(tr, nodes, nnodes);
-	pool_run(&tr->pool, tr->ntasks, partition_task, tr);
-	pool_run(&tr->pool, tr->ntasks, partition_gather, tr);
+	pool_run(tr->pool, tr->ntasks, partition_task, tr);
+	pool_run(tr->pool, tr->ntasks, partition_gather, tr);
 	for (size_t k = 0, ti = 0; k < nnodes; k++) {
 		size_t node = nodes[k], nl = 0;
 		struct wnode *w = &tr->w[node], *l, *r;
@@ -1135,7 +1147,7 @@ grow_tree(struct trainer *tr, struct gbt_tree *t)
 		le.nodes = tr->level;
 		le.best = best;
 		le.features = node_features;
-		pool_run(&tr->pool, nlevel, eval_node, &le);
+		pool_run(tr->pool, nlevel, eval_node, &le);
 		for (size_t k = 0; k < nlevel; k++)
 			if (apply_split(tr, tr->level[k], &best[k], depth))
 				tr->level[nsplit++] = tr->level[k];
@@ -1252,7 +1264,7 @@ update_margin(struct trainer *tr, const struct gbt_tree *t, double *margin)
 		if (t->left[k] < 0)
 			for (size_t i = tr->w[k].begin; i < tr->w[k].end; i++)
 				margin[tr->rows[i]] += t->value[k];
-	pool_run(&tr->pool, (tr->nunsampled + CHUNK_ROWS - 1) / CHUNK_ROWS, update_unsampled, &uc);
+	pool_run(tr->pool, (tr->nunsampled + CHUNK_ROWS - 1) / CHUNK_ROWS, update_unsampled, &uc);
 }
 
 /*
@@ -1309,8 +1321,7 @@ eval_metric(enum gbt_objective o, const double *margin, const double *y, size_t 
 /* ---- fitting ---- */
 
 static int
-check_data(const struct gbt_params *p, const struct gbt_data *d, const char *what, char *err,
-           size_t errsize)
+check_rows(const struct gbt_data *d, const char *what, char *err, size_t errsize)
 {
 	if (d->nrows == 0) {
 		snprintf(err, errsize, "%s data has no rows", what);
@@ -1320,6 +1331,13 @@ check_data(const struct gbt_params *p, const struct gbt_data *d, const char *wha
 		snprintf(err, errsize, "%s data has more than %u rows", what, UINT32_MAX);
 		return -1;
 	}
+	return 0;
+}
+
+static int
+check_labels(const struct gbt_params *p, const struct gbt_data *d, const char *what, char *err,
+             size_t errsize)
+{
 	for (size_t i = 0; i < d->nrows; i++) {
 		if (!isfinite(d->y[i])) {
 			snprintf(err, errsize, "%s row %zu: the label is %s", what, i + 1,
@@ -1332,6 +1350,12 @@ check_data(const struct gbt_params *p, const struct gbt_data *d, const char *wha
 			return -1;
 		}
 	}
+	return 0;
+}
+
+static int
+check_features(const struct gbt_data *d, const char *what, char *err, size_t errsize)
+{
 	for (size_t j = 0; j < d->nfeatures; j++)
 		for (size_t i = 0; i < d->nrows; i++)
 			if (isinf(d->x[j][i]) ||
@@ -1345,21 +1369,38 @@ check_data(const struct gbt_params *p, const struct gbt_data *d, const char *wha
 }
 
 static int
-check_fit_input(const struct gbt_params *p, const struct gbt_data *train,
-                const struct gbt_data *valid, char *err, size_t errsize)
+check_data(const struct gbt_params *p, const struct gbt_data *d, const char *what, char *err,
+           size_t errsize)
+{
+	if (check_rows(d, what, err, errsize) != 0 || check_labels(p, d, what, err, errsize) != 0)
+		return -1;
+	return check_features(d, what, err, errsize);
+}
+
+/* Two labels differ (else a single class, which cannot be fitted). */
+static int
+check_classes(const struct gbt_data *d, char *err, size_t errsize)
 {
 	size_t i;
 
-	if (gbt_params_check(p, err, errsize) != 0 ||
-	    check_data(p, train, "training", err, errsize) != 0)
-		return -1;
-	for (i = 1; i < train->nrows && train->y[i] == train->y[0]; i++)
+	for (i = 1; i < d->nrows && d->y[i] == d->y[0]; i++)
 		;
-	if (i == train->nrows) {
+	if (i == d->nrows) {
 		snprintf(err, errsize, "the target has a single class (every label is %g)",
-		         train->y[0]);
+		         d->y[0]);
 		return -1;
 	}
+	return 0;
+}
+
+static int
+check_fit_input(const struct gbt_params *p, const struct gbt_data *train,
+                const struct gbt_data *valid, char *err, size_t errsize)
+{
+	if (gbt_params_check(p, err, errsize) != 0 ||
+	    check_data(p, train, "training", err, errsize) != 0 ||
+	    check_classes(train, err, errsize) != 0)
+		return -1;
 	if (p->early_stopping_rounds > 0 && !valid) {
 		snprintf(err, errsize, "early stopping needs a validation set");
 		return -1;
@@ -1392,41 +1433,84 @@ model_alloc(const struct gbt_params *p, size_t nf)
 	return m;
 }
 
-static void
-trainer_init(struct trainer *tr, const struct gbt_params *p, struct gbt_model *m,
-             const struct gbt_data *d)
+/* Bin the rows of d (checked by check_features) with max_bin bins, on pool's threads. */
+static struct gbt_binned *
+bin_data(struct pool *pool, const struct gbt_data *d, long max_bin)
 {
+	struct gbt_binned *b = xcalloc(1, sizeof *b);
 	struct binning bn;
 	size_t n = d->nrows, nf = d->nfeatures;
+
+	b->nrows = n;
+	b->nf = nf;
+	b->max_bin = max_bin;
+	b->nbins = xcalloc(nf ? nf : 1, sizeof *b->nbins);
+	b->cuts = xcalloc(nf ? nf : 1, sizeof *b->cuts);
+	b->min_value = xcalloc(nf ? nf : 1, sizeof *b->min_value);
+	b->missing_code = xmalloc((nf ? nf : 1) * sizeof *b->missing_code);
+	bn.d = d;
+	bn.b = b;
+	bn.has_missing = xmalloc(nf ? nf : 1);
+	pool_run(pool, nf, find_cuts, &bn);
+	for (size_t j = 0; j < nf; j++)
+		if (bn.has_missing[j] && b->nbins[j] > 255)
+			b->wide = 1;
+	if (b->wide) {
+		b->bins16 = xreallocarray(NULL, n, (nf ? nf : 1) * sizeof *b->bins16);
+		b->cbins16 = xreallocarray(NULL, n, (nf ? nf : 1) * sizeof *b->cbins16);
+	} else {
+		b->bins8 = xreallocarray(NULL, n, nf ? nf : 1);
+		b->cbins8 = xreallocarray(NULL, n, nf ? nf : 1);
+	}
+	pool_run(pool, (n + CHUNK_ROWS - 1) / CHUNK_ROWS, bin_rows, &bn);
+	free(bn.has_missing);
+	return b;
+}
+
+static void
+binned_free(struct gbt_binned *b)
+{
+	if (!b)
+		return;
+	for (size_t j = 0; j < b->nf; j++)
+		free(b->cuts[j]);
+	free(b->cuts);
+	free(b->nbins);
+	free(b->min_value);
+	free(b->missing_code);
+	free(b->bins8);
+	free(b->bins16);
+	free(b->cbins8);
+	free(b->cbins16);
+	free(b);
+}
+
+/* Set up tr to grow m's trees on the binned rows b (borrowed), with the threads of pool;
+ * m gets its own copy of the bins' bounds. */
+static void
+trainer_init(struct trainer *tr, const struct gbt_params *p, struct gbt_model *m,
+             const struct gbt_binned *b, struct pool *pool)
+{
+	size_t n = b->nrows, nf = b->nf;
 
 	memset(tr, 0, sizeof *tr);
 	tr->p = p;
 	tr->m = m;
 	tr->n = n;
 	tr->nf = nf;
-	pool_init(&tr->pool, p->nthreads);
-	bn.d = d;
-	bn.m = m;
-	bn.max_bin = p->max_bin;
-	bn.missing_code = xmalloc((nf ? nf : 1) * sizeof *bn.missing_code);
-	bn.has_missing = xmalloc(nf ? nf : 1);
-	pool_run(&tr->pool, nf, find_cuts, &bn);
-	bn.wide = 0;
-	for (size_t j = 0; j < nf; j++)
-		if (bn.has_missing[j] && m->nbins[j] > 255)
-			bn.wide = 1;
-	bn.bins8 = bn.wide ? NULL : xreallocarray(NULL, n, nf ? nf : 1);
-	bn.bins16 = bn.wide ? xreallocarray(NULL, n, (nf ? nf : 1) * sizeof *bn.bins16) : NULL;
-	bn.cbins8 = bn.wide ? NULL : xreallocarray(NULL, n, nf ? nf : 1);
-	bn.cbins16 = bn.wide ? xreallocarray(NULL, n, (nf ? nf : 1) * sizeof *bn.cbins16) : NULL;
-	pool_run(&tr->pool, (n + CHUNK_ROWS - 1) / CHUNK_ROWS, bin_rows, &bn);
-	free(bn.has_missing);
-	tr->wide = bn.wide;
-	tr->bins8 = bn.bins8;
-	tr->bins16 = bn.bins16;
-	tr->cbins8 = bn.cbins8;
-	tr->cbins16 = bn.cbins16;
-	tr->missing_code = bn.missing_code;
+	tr->pool = pool;
+	for (size_t j = 0; j < nf; j++) {
+		m->nbins[j] = b->nbins[j];
+		m->min_value[j] = b->min_value[j];
+		m->cuts[j] = xreallocarray(NULL, b->nbins[j] ? b->nbins[j] : 1, sizeof *m->cuts[j]);
+		memcpy(m->cuts[j], b->cuts[j], b->nbins[j] * sizeof *m->cuts[j]);
+	}
+	tr->wide = b->wide;
+	tr->bins8 = b->bins8;
+	tr->bins16 = b->bins16;
+	tr->cbins8 = b->cbins8;
+	tr->cbins16 = b->cbins16;
+	tr->missing_code = b->missing_code;
 	tr->hoff = xmalloc((nf + 1) * sizeof *tr->hoff);
 	tr->hoff[0] = 0;
 	for (size_t j = 0; j < nf; j++)
@@ -1447,12 +1531,6 @@ trainer_init(struct trainer *tr, const struct gbt_params *p, struct gbt_model *m
 static void
 trainer_free(struct trainer *tr)
 {
-	pool_free(&tr->pool);
-	free((void *)tr->bins8);
-	free((void *)tr->bins16);
-	free((void *)tr->cbins8);
-	free((void *)tr->cbins16);
-	free((void *)tr->missing_code);
 	free(tr->hoff);
 	free(tr->gp);
 	free(tr->rows);
@@ -1607,23 +1685,22 @@ add_tree(const struct gbt_tree *t, const double *x, size_t nrows, size_t nf, dou
 	free(nd);
 }
 
-struct gbt_model *
-gbt_fit(const struct gbt_params *p, const struct gbt_data *train, const struct gbt_data *valid,
-        char *err, size_t errsize)
+/* The fit on the binned rows b with labels y (both checked), on pool's threads. */
+static struct gbt_model *
+fit_binned(const struct gbt_params *p, const struct gbt_binned *b, const double *y,
+           const struct gbt_data *valid, struct pool *pool)
 {
 	struct trainer tr;
 	struct gbt_model *m;
 	struct grad_ctx gc;
 	double *margin, *vmargin = NULL, *vx = NULL, bm;
-	size_t P = (size_t)p->num_parallel_tree;
+	size_t P = (size_t)p->num_parallel_tree, n = b->nrows;
 
-	if (check_fit_input(p, train, valid, err, errsize) != 0)
-		return NULL;
-	m = model_alloc(p, train->nfeatures);
-	trainer_init(&tr, p, m, train);
+	m = model_alloc(p, b->nf);
+	trainer_init(&tr, p, m, b, pool);
 	bm = base_margin(p->objective, p->base_score);
-	margin = xmalloc(train->nrows * sizeof *margin);
-	for (size_t i = 0; i < train->nrows; i++)
+	margin = xmalloc(n * sizeof *margin);
+	for (size_t i = 0; i < n; i++)
 		margin[i] = bm;
 	if (valid) {
 		vx = row_major(valid);
@@ -1634,9 +1711,9 @@ gbt_fit(const struct gbt_params *p, const struct gbt_data *train, const struct g
 	m->trees = xreallocarray(NULL, (size_t)p->n_estimators, P * sizeof *m->trees);
 	gc.tr = &tr;
 	gc.margin = margin;
-	gc.y = train->y;
+	gc.y = y;
 	for (long round = 0; round < p->n_estimators; round++) {
-		pool_run(&tr.pool, (train->nrows + CHUNK_ROWS - 1) / CHUNK_ROWS, grad_task, &gc);
+		pool_run(tr.pool, (n + CHUNK_ROWS - 1) / CHUNK_ROWS, grad_task, &gc);
 		for (size_t k = 0; k < P; k++) {
 			struct gbt_tree *t = &m->trees[m->ntrees++];
 
@@ -1669,6 +1746,24 @@ gbt_fit(const struct gbt_params *p, const struct gbt_data *train, const struct g
 	free(vmargin);
 	free(vx);
 	flatten(m);
+	return m;
+}
+
+struct gbt_model *
+gbt_fit(const struct gbt_params *p, const struct gbt_data *train, const struct gbt_data *valid,
+        char *err, size_t errsize)
+{
+	struct pool pool;
+	struct gbt_binned *b;
+	struct gbt_model *m;
+
+	if (check_fit_input(p, train, valid, err, errsize) != 0)
+		return NULL;
+	pool_init(&pool, p->nthreads);
+	b = bin_data(&pool, train, p->max_bin);
+	m = fit_binned(p, b, train->y, valid, &pool);
+	binned_free(b);
+	pool_free(&pool);
 	return m;
 }
 
@@ -2212,6 +2307,81 @@ learner_fit(const void *cfg, const struct dataset *d, char *err, size_t errsize)
 	return gbt_fit_dataset(&p, d, NULL, err, errsize);
 }
 
+/* A fold's rows binned once for the fits of every candidate with the same max_bin, or why
+ * they cannot be fitted (no rows, a feature value beyond float). */
+struct gbt_prep {
+	long max_bin;
+	struct gbt_binned *b; /* NULL: err says why */
+	char err[256];
+};
+
+static void *
+learner_prepare(const void *cfg, const struct dataset *d)
+{
+	struct gbt_prep *pr = xcalloc(1, sizeof *pr);
+	double *copy;
+	const double **cols = dataset_columns(d, &copy);
+	struct gbt_data td = {d->nrows, d->nfeatures, cols, d->y};
+
+	pr->max_bin = ((const struct gbt_params *)cfg)->max_bin;
+	if (check_rows(&td, "training", pr->err, sizeof pr->err) == 0 &&
+	    check_features(&td, "training", pr->err, sizeof pr->err) == 0) {
+		struct pool pool;
+
+		pool_init(&pool, 1);
+		pr->b = bin_data(&pool, &td, pr->max_bin);
+		pool_free(&pool);
+	}
+	free(cols);
+	free(copy);
+	return pr;
+}
+
+static int
+learner_prepared_fits(const void *prep, const void *cfg)
+{
+	return ((const struct gbt_prep *)prep)->max_bin ==
+	       ((const struct gbt_params *)cfg)->max_bin;
+}
+
+/* As learner_fit, on the prepared bins: the same checks in the same order, the same model. */
+static void *
+learner_fit_prepared(const void *cfg, const struct dataset *d, const void *prep, char *err,
+                     size_t errsize)
+{
+	const struct gbt_prep *pr = prep;
+	struct gbt_params p = *(const struct gbt_params *)cfg;
+	struct gbt_data td = {d->nrows, d->nfeatures, NULL, d->y};
+	struct gbt_model *m;
+	struct pool pool;
+
+	p.nthreads = 1;
+	p.early_stopping_rounds = 0;
+	if (gbt_params_check(&p, err, errsize) != 0 ||
+	    check_rows(&td, "training", err, errsize) != 0 ||
+	    check_labels(&p, &td, "training", err, errsize) != 0)
+		return NULL;
+	if (!pr->b) {
+		snprintf(err, errsize, "%s", pr->err);
+		return NULL;
+	}
+	if (check_classes(&td, err, errsize) != 0)
+		return NULL;
+	pool_init(&pool, 1);
+	m = fit_binned(&p, pr->b, d->y, NULL, &pool);
+	pool_free(&pool);
+	return m;
+}
+
+static void
+learner_prepared_free(void *prep)
+{
+	struct gbt_prep *pr = prep;
+
+	binned_free(pr->b);
+	free(pr);
+}
+
 const struct learner gbt_learner = {
         .ops = &gbt_kind,
         .config_new = learner_config_new,
@@ -2219,6 +2389,10 @@ const struct learner gbt_learner = {
         .check = learner_check,
         .fit = learner_fit,
         .config_free = free,
+        .prepare = learner_prepare,
+        .prepared_fits = learner_prepared_fits,
+        .fit_prepared = learner_fit_prepared,
+        .prepared_free = learner_prepared_free,
 };
 
 const struct learner gbt_forest_learner = {
@@ -2228,4 +2402,8 @@ const struct learner gbt_forest_learner = {
         .check = learner_check,
         .fit = learner_fit,
         .config_free = free,
+        .prepare = learner_prepare,
+        .prepared_fits = learner_prepared_fits,
+        .fit_prepared = learner_fit_prepared,
+        .prepared_free = learner_prepared_free,
 };

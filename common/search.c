@@ -223,12 +223,21 @@ draw_candidates(const struct search_param *sp, size_t nsp, const struct search_o
 	free(picked);
 }
 
+/* A fold's prepared parts (learner's prepare), made by its first fit that needs one and
+ * freed when the fold's last job is done. */
+struct fold_prep {
+	pthread_mutex_t lock;
+	void **preps;
+	size_t nprep, jobs_left;
+};
+
 struct cv_job {
 	const struct learner *l;
 	const struct search_options *o;
 	struct search_result *res;
 	void **cfgs;                  /* per candidate, NULL when it failed to configure */
 	struct dataset *train, *test; /* per fold */
+	struct fold_prep *prep;       /* per fold, when the learner prepares */
 	char **fold_failure;          /* per job */
 	double *fold_seconds;         /* per job */
 	size_t next, done, njobs;
@@ -245,10 +254,49 @@ now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+/* The prepared part of fold k for candidate c's configuration: found, or made (the fold's
+ * other fits wait for it). */
+static const void *
+fold_prepared(struct cv_job *cv, size_t k, const void *cfg)
+{
+	struct fold_prep *fp = &cv->prep[k];
+	const void *found = NULL;
+
+	pthread_mutex_lock(&fp->lock);
+	for (size_t i = 0; i < fp->nprep && !found; i++)
+		if (cv->l->prepared_fits(fp->preps[i], cfg))
+			found = fp->preps[i];
+	if (!found) {
+		fp->preps = xreallocarray(fp->preps, fp->nprep + 1, sizeof *fp->preps);
+		found = fp->preps[fp->nprep++] = cv->l->prepare(cfg, &cv->train[k]);
+	}
+	pthread_mutex_unlock(&fp->lock);
+	return found;
+}
+
+/* One job of fold k done: the last frees the fold's prepared parts. */
+static void
+fold_done(struct cv_job *cv, size_t k)
+{
+	struct fold_prep *fp = &cv->prep[k];
+
+	pthread_mutex_lock(&fp->lock);
+	if (--fp->jobs_left == 0) {
+		for (size_t i = 0; i < fp->nprep; i++)
+			cv->l->prepared_free(fp->preps[i]);
+		free(fp->preps);
+		fp->preps = NULL;
+		fp->nprep = 0;
+	}
+	pthread_mutex_unlock(&fp->lock);
+}
+
+/* Job j is candidate j mod C on fold j / C: a fold's fits run together, so that few folds'
+ * prepared parts are alive at once. */
 static void
 run_job(struct cv_job *cv, size_t job)
 {
-	size_t c = job / cv->res->nfolds, k = job % cv->res->nfolds;
+	size_t c = job % cv->res->ncandidates, k = job / cv->res->ncandidates;
 	struct search_candidate *cd = &cv->res->cands[c];
 	const struct dataset *te = &cv->test[k];
 	char err[512];
@@ -257,7 +305,11 @@ run_job(struct cv_job *cv, size_t job)
 
 	if (!cv->cfgs[c])
 		return;
-	fitted = cv->l->fit(cv->cfgs[c], &cv->train[k], err, sizeof err);
+	if (cv->prep)
+		fitted = cv->l->fit_prepared(cv->cfgs[c], &cv->train[k],
+		                             fold_prepared(cv, k, cv->cfgs[c]), err, sizeof err);
+	else
+		fitted = cv->l->fit(cv->cfgs[c], &cv->train[k], err, sizeof err);
 	if (!fitted) {
 		cv->fold_failure[job] = xstrdup(err);
 		cd->fold_scores[k] = NAN;
@@ -285,6 +337,8 @@ cv_worker(void *arg)
 		if (job >= cv->njobs)
 			return NULL;
 		run_job(cv, job);
+		if (cv->prep)
+			fold_done(cv, job / cv->res->ncandidates);
 		pthread_mutex_lock(&cv->lock);
 		cv->done++;
 		if (cv->o->progress) {
@@ -334,7 +388,7 @@ summarise(struct cv_job *cv, size_t c)
 	double sum = 0, ss = 0;
 
 	for (size_t k = 0; k < K; k++) {
-		size_t job = c * K + k;
+		size_t job = k * cv->res->ncandidates + c;
 
 		cd->fit_seconds += cv->fold_seconds[job];
 		if (cv->fold_failure[job] && !cd->failure)
@@ -402,6 +456,13 @@ search_run(const struct learner *l, const struct search_param *sp, size_t nsp,
 	cv.train = xcalloc(K, sizeof *cv.train);
 	cv.test = xcalloc(K, sizeof *cv.test);
 	make_folds(d, K, cv.train, cv.test);
+	if (l->prepare) {
+		cv.prep = xcalloc(K, sizeof *cv.prep);
+		for (size_t k = 0; k < K; k++) {
+			pthread_mutex_init(&cv.prep[k].lock, NULL);
+			cv.prep[k].jobs_left = res->ncandidates;
+		}
+	}
 	cv.njobs = res->ncandidates * K;
 	cv.fold_failure = xcalloc(cv.njobs ? cv.njobs : 1, sizeof *cv.fold_failure);
 	cv.fold_seconds = xcalloc(cv.njobs ? cv.njobs : 1, sizeof *cv.fold_seconds);
@@ -424,7 +485,10 @@ search_run(const struct learner *l, const struct search_param *sp, size_t nsp,
 	for (size_t k = 0; k < K; k++) {
 		dataset_subset_free(&cv.train[k]);
 		dataset_subset_free(&cv.test[k]);
+		if (cv.prep)
+			pthread_mutex_destroy(&cv.prep[k].lock);
 	}
+	free(cv.prep);
 	free(tid);
 	free(cv.train);
 	free(cv.test);

@@ -29,6 +29,17 @@ struct learner {
 	int (*check)(void *cfg, char *err, size_t errsize);
 	void *(*fit)(const void *cfg, const struct dataset *d, char *err, size_t errsize);
 	void (*config_free)(void *cfg);
+	/*
+	 * Optional (NULL: none): the part of a fit that depends on the rows and on few
+	 * parameters (fit-gbt's bins), made by prepare once per fold of a search and shared by
+	 * the fits of every candidate that prepared_fits accepts, which go through fit_prepared
+	 * and give what fit gives. Safe to call from several threads at once, as fit.
+	 */
+	void *(*prepare)(const void *cfg, const struct dataset *d);
+	int (*prepared_fits)(const void *prep, const void *cfg);
+	void *(*fit_prepared)(const void *cfg, const struct dataset *d, const void *prep, char *err,
+	                      size_t errsize);
+	void (*prepared_free)(void *prep);
 };
 
 /* One --param: name=v1,v2,... | name=uniform:a:b | name=loguniform:a:b | name=randint:a:b */

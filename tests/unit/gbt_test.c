@@ -4,7 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dataset.h"
 #include "gbt.h"
+#include "search.h"
 #include "util.h"
 
 static int failures, checks;
@@ -187,6 +189,66 @@ test_threads_and_pack(void)
 	gbt_free(b);
 }
 
+/* The fits of a search's candidates share a fold's bins (learner prepare/fit_prepared): the
+ * same model as the learner's own fit, the same errors, and bins only for the same max_bin. */
+static void
+test_prepared(void)
+{
+	const struct learner *ls[2] = {&gbt_learner, &gbt_forest_learner};
+	struct dataset d = {.nrows = N, .nfeatures = 2, .layout = DATASET_ROWS};
+	double *pa = xcalloc(N, sizeof *pa), *pb = xcalloc(N, sizeof *pb);
+	char ea[256], eb[256];
+
+	d.x = xcalloc(2 * N, sizeof *d.x);
+	d.y = xcalloc(N, sizeof *d.y);
+	for (int i = 0; i < N; i++) {
+		d.x[2 * i] = col0[i];
+		d.x[2 * i + 1] = col1[i];
+		d.y[i] = label[i];
+	}
+	for (int k = 0; k < 2; k++) {
+		const struct learner *l = ls[k];
+		void *cfg = l->config_new(), *cfg2 = l->config_new(), *prep, *a, *b;
+
+		CHECK(l->set_param(cfg, "subsample", "0.7", ea, sizeof ea) == 0);
+		CHECK(l->set_param(cfg, "max_depth", "4", ea, sizeof ea) == 0);
+		CHECK(l->set_param(cfg2, "max_bin", "16", ea, sizeof ea) == 0);
+		prep = l->prepare(cfg, &d);
+		CHECK(l->prepared_fits(prep, cfg) && !l->prepared_fits(prep, cfg2));
+		a = l->fit(cfg, &d, ea, sizeof ea);
+		b = l->fit_prepared(cfg, &d, prep, eb, sizeof eb);
+		CHECK(a && b);
+		if (a && b) {
+			l->ops->predict(a, d.x, N, pa);
+			l->ops->predict(b, d.x, N, pb);
+			CHECK(memcmp(pa, pb, N * sizeof *pa) == 0);
+			l->ops->free(a);
+			l->ops->free(b);
+		}
+		/* a bad label: the same message either way */
+		d.y[7] = NAN;
+		CHECK(l->fit(cfg, &d, ea, sizeof ea) == NULL);
+		CHECK(l->fit_prepared(cfg, &d, prep, eb, sizeof eb) == NULL);
+		CHECK(strcmp(ea, eb) == 0 && strstr(ea, "row 8") != NULL);
+		d.y[7] = label[7];
+		l->prepared_free(prep);
+		/* a feature beyond float: found when preparing, reported by the fit */
+		d.x[5] = 1e300;
+		prep = l->prepare(cfg, &d);
+		CHECK(l->fit(cfg, &d, ea, sizeof ea) == NULL);
+		CHECK(l->fit_prepared(cfg, &d, prep, eb, sizeof eb) == NULL);
+		CHECK(strcmp(ea, eb) == 0 && strstr(ea, "not a finite float") != NULL);
+		d.x[5] = col1[2];
+		l->prepared_free(prep);
+		l->config_free(cfg);
+		l->config_free(cfg2);
+	}
+	free(pa);
+	free(pb);
+	free(d.x);
+	free(d.y);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -197,6 +259,7 @@ main(int argc, char **argv)
 	test_bad_data();
 	test_fit_predict();
 	test_threads_and_pack();
+	test_prepared();
 	printf("%d checks, %d failed\n", checks, failures);
 	return failures != 0;
 }
