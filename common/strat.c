@@ -150,40 +150,74 @@ split_counts(const uint32_t *cls, size_t n, size_t nclasses, size_t n_test, char
 	return counts;
 }
 
+/* The per-class plan of a split: each class's rows (members[start[c] .. start[c + 1]), in row
+ * order), and how many of them go to train and to test. */
+struct split_plan {
+	size_t *counts, *n_train, *n_test, *start;
+	uint32_t *members;
+};
+
+/* How an _approximate_mode breaks its ties: with our generator or with numpy's. */
+typedef void mode_fn(const size_t *counts, size_t nclasses, size_t n_draws, void *rng,
+                     size_t *draws);
+
+/* Plan a split of n rows with n_test test rows: as scikit-learn, the train counts first, then
+ * the test counts from what is left. 0, or -1 with the reason in err. */
+static int
+plan_split(struct split_plan *pl, const uint32_t *cls, size_t n, size_t nclasses, size_t n_test,
+           mode_fn *mode, void *rng, char *err, size_t errsize)
+{
+	size_t *left;
+
+	pl->counts = split_counts(cls, n, nclasses, n_test, err, errsize);
+	if (!pl->counts)
+		return -1;
+	pl->n_train = xcalloc(nclasses, sizeof *pl->n_train);
+	pl->n_test = xcalloc(nclasses, sizeof *pl->n_test);
+	pl->start = xcalloc(nclasses + 1, sizeof *pl->start);
+	left = xcalloc(nclasses, sizeof *left);
+	mode(pl->counts, nclasses, n - n_test, rng, pl->n_train);
+	for (size_t c = 0; c < nclasses; c++)
+		left[c] = pl->counts[c] - pl->n_train[c];
+	mode(left, nclasses, n_test, rng, pl->n_test);
+	free(left);
+	pl->members = group_by_class(cls, n, nclasses, pl->counts, pl->start);
+	return 0;
+}
+
+static void
+plan_free(struct split_plan *pl)
+{
+	free(pl->members);
+	free(pl->start);
+	free(pl->n_test);
+	free(pl->n_train);
+	free(pl->counts);
+}
+
+static void
+mode_ours(const size_t *counts, size_t nclasses, size_t n_draws, void *rng, size_t *draws)
+{
+	strat_approximate_mode(counts, nclasses, n_draws, rng, draws);
+}
+
 int
 strat_shuffle_split(const uint32_t *cls, size_t n, size_t nclasses, size_t n_test, struct rng *r,
                     unsigned char *is_test, char *err, size_t errsize)
 {
-	size_t *counts, *n_train_c, *n_test_c, *left, *start, n_train = n - n_test;
-	uint32_t *members;
+	struct split_plan pl;
 
-	counts = split_counts(cls, n, nclasses, n_test, err, errsize);
-	if (!counts)
+	if (plan_split(&pl, cls, n, nclasses, n_test, mode_ours, r, err, errsize) != 0)
 		return -1;
-	n_train_c = xcalloc(nclasses, sizeof *n_train_c);
-	n_test_c = xcalloc(nclasses, sizeof *n_test_c);
-	left = xcalloc(nclasses, sizeof *left);
-	start = xcalloc(nclasses + 1, sizeof *start);
-	/* As scikit-learn: train counts first, then the test counts from what is left. */
-	strat_approximate_mode(counts, nclasses, n_train, r, n_train_c);
-	for (size_t c = 0; c < nclasses; c++)
-		left[c] = counts[c] - n_train_c[c];
-	strat_approximate_mode(left, nclasses, n_test, r, n_test_c);
-	members = group_by_class(cls, n, nclasses, counts, start);
 	memset(is_test, 0, n);
 	for (size_t c = 0; c < nclasses; c++) {
-		uint32_t *m = members + start[c];
+		uint32_t *m = pl.members + pl.start[c];
 
-		shuffle(r, m, counts[c]);
-		for (size_t k = n_train_c[c]; k < n_train_c[c] + n_test_c[c]; k++)
+		shuffle(r, m, pl.counts[c]);
+		for (size_t k = pl.n_train[c]; k < pl.n_train[c] + pl.n_test[c]; k++)
 			is_test[m[k]] = 1;
 	}
-	free(members);
-	free(start);
-	free(left);
-	free(n_test_c);
-	free(n_train_c);
-	free(counts);
+	plan_free(&pl);
 	return 0;
 }
 
@@ -191,9 +225,9 @@ strat_shuffle_split(const uint32_t *cls, size_t n, size_t nclasses, size_t n_tes
  * largest remainder first; when they are more than the draws left, rng.choice(classes, k,
  * replace=False), that is the first k of a permutation, picks which. */
 static void
-approximate_mode_np(const size_t *counts, size_t nclasses, size_t n_draws, struct np_rng *r,
-                    size_t *draws)
+approximate_mode_np(const size_t *counts, size_t nclasses, size_t n_draws, void *rng, size_t *draws)
 {
+	struct np_rng *r = rng;
 	double *remainder = xcalloc(nclasses, sizeof *remainder);
 	uint32_t *tied = xcalloc(nclasses, sizeof *tied), *perm = xcalloc(nclasses, sizeof *perm);
 	size_t drawn = proportional_floors(counts, nclasses, n_draws, draws, remainder);
@@ -231,45 +265,33 @@ int
 strat_split_sklearn(const uint32_t *cls, size_t n, size_t nclasses, size_t n_test, uint32_t seed,
                     uint32_t *train, uint32_t *test, char *err, size_t errsize)
 {
-	size_t *counts, *n_train_c, *n_test_c, *left, *start, ntr = 0, nte = 0;
-	uint32_t *members, *perm;
+	struct split_plan pl;
 	struct np_rng r;
+	size_t ntr = 0, nte = 0;
+	uint32_t *perm;
 
-	counts = split_counts(cls, n, nclasses, n_test, err, errsize);
-	if (!counts)
-		return -1;
 	np_rng_seed(&r, seed);
-	n_train_c = xcalloc(nclasses, sizeof *n_train_c);
-	n_test_c = xcalloc(nclasses, sizeof *n_test_c);
-	left = xcalloc(nclasses, sizeof *left);
-	start = xcalloc(nclasses + 1, sizeof *start);
-	approximate_mode_np(counts, nclasses, n - n_test, &r, n_train_c);
-	for (size_t c = 0; c < nclasses; c++)
-		left[c] = counts[c] - n_train_c[c];
-	approximate_mode_np(left, nclasses, n_test, &r, n_test_c);
+	if (plan_split(&pl, cls, n, nclasses, n_test, approximate_mode_np, &r, err, errsize) != 0)
+		return -1;
 	/* each class's rows in row order (argsort, mergesort), taken in a permutation's order:
-	 * the first n_train_c to train, the next n_test_c to test */
-	members = group_by_class(cls, n, nclasses, counts, start);
+	 * the first n_train to train, the next n_test to test */
 	perm = xreallocarray(NULL, n ? n : 1, sizeof *perm);
 	for (size_t c = 0; c < nclasses; c++) {
-		for (size_t i = 0; i < counts[c]; i++)
+		const uint32_t *m = pl.members + pl.start[c];
+
+		for (size_t i = 0; i < pl.counts[c]; i++)
 			perm[i] = (uint32_t)i;
-		np_rng_shuffle(&r, perm, counts[c]);
-		for (size_t i = 0; i < n_train_c[c]; i++)
-			train[ntr++] = members[start[c] + perm[i]];
-		for (size_t i = n_train_c[c]; i < n_train_c[c] + n_test_c[c]; i++)
-			test[nte++] = members[start[c] + perm[i]];
+		np_rng_shuffle(&r, perm, pl.counts[c]);
+		for (size_t i = 0; i < pl.n_train[c]; i++)
+			train[ntr++] = m[perm[i]];
+		for (size_t i = pl.n_train[c]; i < pl.n_train[c] + pl.n_test[c]; i++)
+			test[nte++] = m[perm[i]];
 	}
 	/* then each half in the order of a permutation of it */
 	np_rng_shuffle(&r, train, ntr);
 	np_rng_shuffle(&r, test, nte);
 	free(perm);
-	free(members);
-	free(start);
-	free(left);
-	free(n_test_c);
-	free(n_train_c);
-	free(counts);
+	plan_free(&pl);
 	return 0;
 }
 
