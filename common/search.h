@@ -50,7 +50,7 @@ struct search_param {
 	enum search_dist dist;
 	size_t nvalues; /* DIST_LIST */
 	char **values;
-	double lo, hi; /* distributions: uniform [lo, hi), randint lo..hi inclusive */
+	double lo, hi; /* distributions: uniform [lo, hi), randint lo .. hi - 1 (scipy's) */
 };
 
 /* Parse "name=spec" into p: 0, or -1 with the message in err. */

@@ -322,7 +322,7 @@ open(sys.argv[2], "wb").write(msgpack.packb(m))' "$@"
 	local d="$BATS_TEST_TMPDIR"
 	fit-gbt --forest --search 10 --cv 10 --seed 42 -j 2 \
 		--param learning_rate=uniform:0.01:0.31 --param min_split_loss=uniform:0:10 \
-		--param max_depth=randint:3:9 --param subsample=uniform:0:1 \
+		--param max_depth=randint:3:10 --param subsample=uniform:0:1 \
 		--param objective=reg:squarederror,binary:logistic,reg:logistic \
 		--param eval_metric=aucpr,error --report "$d/r.json" --table "$d/cv.tsv" "$d/train.s" \
 		>"$d/m.gbt" 2>"$d/err.txt"
