@@ -597,10 +597,7 @@ struct trainer {
 	struct gbt_model *m;
 	struct pool *pool;
 	size_t n, nf, nslots;
-	int wide;
-	const uint8_t *bins8, *cbins8;
-	const uint16_t *bins16, *cbins16;
-	const uint16_t *missing_code;
+	const struct gbt_binned *bins; /* the rows' bins (borrowed) */
 	size_t *hoff; /* first histogram slot of each feature; its missing slot is hoff + nbins */
 	struct gpair *gp;
 	uint32_t *rows, *tmp, *unsampled;
@@ -623,16 +620,20 @@ struct trainer {
 static uint32_t
 bin_at(const struct trainer *tr, size_t row, size_t j)
 {
-	return tr->wide ? tr->cbins16[j * tr->n + row] : tr->cbins8[j * tr->n + row];
+	const struct gbt_binned *b = tr->bins;
+
+	return b->wide ? b->cbins16[j * tr->n + row] : b->cbins8[j * tr->n + row];
 }
 
 static void
 prefetch_bin(const struct trainer *tr, size_t row, size_t j)
 {
-	if (tr->wide)
-		__builtin_prefetch(tr->cbins16 + j * tr->n + row);
+	const struct gbt_binned *b = tr->bins;
+
+	if (b->wide)
+		__builtin_prefetch(b->cbins16 + j * tr->n + row);
 	else
-		__builtin_prefetch(tr->cbins8 + j * tr->n + row);
+		__builtin_prefetch(b->cbins8 + j * tr->n + row);
 }
 
 /* A slice of one node's rows: the unit of parallel histogram and partition work. */
@@ -773,6 +774,9 @@ hist_task(void *ctx, size_t ti)
 	struct hbin *h = only_chunk(tr, ti) ? tr->w[t->node].hist : tr->scratch + ti * tr->nslots;
 	size_t nf = tr->nf;
 	const size_t *hoff = tr->hoff;
+	const int wide = tr->bins->wide;
+	const uint8_t *bins8 = tr->bins->bins8;
+	const uint16_t *bins16 = tr->bins->bins16;
 
 	memset(h, 0, tr->nslots * sizeof *h);
 	for (size_t i = t->begin; i < t->end; i++) {
@@ -783,18 +787,17 @@ hist_task(void *ctx, size_t ti)
 			uint32_t ahead = tr->rows[i + PREFETCH];
 
 			__builtin_prefetch(&tr->gp[ahead]);
-			__builtin_prefetch(
-			        tr->wide ? (const void *)(tr->bins16 + (size_t)ahead * nf)
-			                 : (const void *)(tr->bins8 + (size_t)ahead * nf));
+			__builtin_prefetch(wide ? (const void *)(bins16 + (size_t)ahead * nf)
+			                        : (const void *)(bins8 + (size_t)ahead * nf));
 		}
 
-		if (tr->wide) {
-			const uint16_t *b = tr->bins16 + (size_t)r * nf;
+		if (wide) {
+			const uint16_t *b = bins16 + (size_t)r * nf;
 
 			for (size_t j = 0; j < nf; j++)
 				*(f64x2 *)&h[hoff[j] + b[j]] += v;
 		} else {
-			const uint8_t *b = tr->bins8 + (size_t)r * nf;
+			const uint8_t *b = bins8 + (size_t)r * nf;
 
 			for (size_t j = 0; j < nf; j++)
 				*(f64x2 *)&h[hoff[j] + b[j]] += v;
@@ -946,7 +949,7 @@ partition_task(void *ctx, size_t ti)
 	struct task *t = &tr->tasks[ti];
 	const struct gbt_tree *tree = tr->t;
 	size_t j = (size_t)tree->feature[t->node], nl = 0, nr = 0;
-	uint32_t miss = tr->missing_code[j];
+	uint32_t miss = tr->bins->missing_code[j];
 	int dleft = tree->default_left[t->node];
 	uint32_t sbin = tr->w[t->node].split_bin;
 
@@ -1246,7 +1249,7 @@ update_unsampled(void *ctx, size_t task)
 
 			uint32_t b = bin_at(tr, r, (size_t)j);
 
-			if (b == tr->missing_code[j])
+			if (b == tr->bins->missing_code[j])
 				k = t->default_left[k] ? t->left[k] : t->right[k];
 			else
 				k = b < tr->w[k].split_bin ? t->left[k] : t->right[k];
@@ -1505,12 +1508,7 @@ trainer_init(struct trainer *tr, const struct gbt_params *p, struct gbt_model *m
 		m->cuts[j] = xreallocarray(NULL, b->nbins[j] ? b->nbins[j] : 1, sizeof *m->cuts[j]);
 		memcpy(m->cuts[j], b->cuts[j], b->nbins[j] * sizeof *m->cuts[j]);
 	}
-	tr->wide = b->wide;
-	tr->bins8 = b->bins8;
-	tr->bins16 = b->bins16;
-	tr->cbins8 = b->cbins8;
-	tr->cbins16 = b->cbins16;
-	tr->missing_code = b->missing_code;
+	tr->bins = b;
 	tr->hoff = xmalloc((nf + 1) * sizeof *tr->hoff);
 	tr->hoff[0] = 0;
 	for (size_t j = 0; j < nf; j++)

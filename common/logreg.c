@@ -171,6 +171,15 @@ hess_row(size_t p)
 	return (p + 1) & ~(size_t)1;
 }
 
+/* Row i's features into x, followed by 1 when the intercept is fitted: the p entries of xᵢ. */
+static void
+extended_row(const struct problem *pb, size_t i, double *x)
+{
+	memcpy(x, pb->x + i * pb->nf, pb->nf * sizeof *x);
+	if (pb->intercept)
+		x[pb->nf] = 1;
+}
+
 /*
  * H += Σ_r a_r·x_rᵀ over four rows (upper triangle), x_r = xe + r·pp and a_r = ad + r·pp
  * (row r's weight times x_r): each Hessian entry is loaded and stored once per four rows, two
@@ -205,7 +214,7 @@ static void
 block_grad_hess(struct pass *ps, size_t blk, size_t lo, size_t hi)
 {
 	struct problem *pb = ps->pb;
-	size_t nf = pb->nf, p = pb->p, pp = hess_row(p);
+	size_t p = pb->p, pp = hess_row(p);
 	double *acc = ps->part + blk * ps->stride, *g = acc + 1, *H = acc + 1 + p;
 	double *xe = xcalloc(8 * pp, sizeof *xe), *ad = xe + 4 * pp, loss = 0;
 
@@ -221,9 +230,7 @@ block_grad_hess(struct pass *ps, size_t blk, size_t lo, size_t hi)
 				memset(a, 0, pp * sizeof *a);
 				continue;
 			}
-			memcpy(x, pb->x + (i + r) * nf, nf * sizeof *x);
-			if (pb->intercept)
-				x[nf] = 1;
+			extended_row(pb, i + r, x);
 			z = pass_z(ps, i + r);
 			yi = pb->y[i + r];
 			c = pb->weight[yi == 1];
@@ -462,7 +469,7 @@ newton_direction(const double *H, size_t p, const double *g, double *L, double *
 static void
 sample_hessian(const struct problem *pb, double *M, double *L)
 {
-	size_t p = pb->p, pp = hess_row(p), nf = pb->nf;
+	size_t p = pb->p, pp = hess_row(p);
 	size_t want = PRECOND_ROWS_PER_PARAM * p + pb->n / PRECOND_FRACTION;
 	size_t k = want >= pb->n ? 1 : pb->n / want, m = (pb->n + k - 1) / k;
 	double *H = xcalloc(p * pp, sizeof *H), *xe = xcalloc(8 * pp, sizeof *xe);
@@ -478,9 +485,7 @@ sample_hessian(const struct problem *pb, double *M, double *L)
 				memset(a, 0, pp * sizeof *a);
 				continue;
 			}
-			memcpy(x, pb->x + row * nf, nf * sizeof *x);
-			if (pb->intercept)
-				x[nf] = 1;
+			extended_row(pb, row, x);
 			for (size_t j = 0; j < p; j++)
 				a[j] = pb->dw[row] * x[j];
 		}

@@ -354,7 +354,7 @@ write_rows(const struct table *t, const size_t *batch_start, const char *path,
 				hi = mid;
 		}
 		batch_copy_row(&o.b, &t->batches[lo], rows[i] - batch_start[lo], NULL);
-		if (o.b.nrows == 8192)
+		if (o.b.nrows == STREAM_BATCH_ROWS)
 			output_flush(&o);
 	}
 	output_close(&o);
@@ -552,6 +552,7 @@ main(int argc, char **argv)
 	const char *input;
 	FILE *in;
 	off_t start;
+	size_t n_test = 0;
 	int twice;
 	long col;
 
@@ -568,42 +569,37 @@ main(int argc, char **argv)
 	schema_copy(&in_schema, stream_reader_schema(r));
 	memset(&t, 0, sizeof t);
 	read_classes(&k, &t, r, twice, (size_t)col, input);
-	rng_seed(&rng, opt.seed);
-	if (opt.sklearn) {
-		size_t n_test = strat_test_size(opt.fraction, k.nrows);
-
-		check_strata(&k, in_schema.cols[col].name, n_test, input);
-		write_split_sklearn(&t, &k, &in_schema, n_test, input);
-		stream_reader_close(r);
-		classes_free(&k);
-		table_free(&t);
-		schema_free(&in_schema);
-		return 0;
-	}
 	if (opt.test) {
-		char err[256];
-		size_t n_test = strat_test_size(opt.fraction, k.nrows);
-
+		n_test = strat_test_size(opt.fraction, k.nrows);
 		check_strata(&k, in_schema.cols[col].name, n_test, input);
-		is_test = xcalloc(k.nrows, 1);
-		if (strat_shuffle_split(k.of_row, k.nrows, k.n, n_test, &rng, is_test, err,
-		                        sizeof err) != 0)
-			die("%s: %s", input, err);
 	}
-	if (opt.folds)
-		fold = assign_folds(&k, k.nrows, is_test, &rng, input);
-	memset(&src, 0, sizeof src);
-	if (twice) {
-		stream_reader_close(r);
-		r = table_reread(in, start, input);
-		src.r = r;
-		batch_init(&src.b, &in_schema);
+	if (opt.sklearn) {
+		write_split_sklearn(&t, &k, &in_schema, n_test, input);
 	} else {
-		src.t = &t;
+		rng_seed(&rng, opt.seed);
+		if (opt.test) {
+			char err[256];
+
+			is_test = xcalloc(k.nrows, 1);
+			if (strat_shuffle_split(k.of_row, k.nrows, k.n, n_test, &rng, is_test, err,
+			                        sizeof err) != 0)
+				die("%s: %s", input, err);
+		}
+		if (opt.folds)
+			fold = assign_folds(&k, k.nrows, is_test, &rng, input);
+		memset(&src, 0, sizeof src);
+		if (twice) {
+			stream_reader_close(r);
+			r = table_reread(in, start, input);
+			src.r = r;
+			batch_init(&src.b, &in_schema);
+		} else {
+			src.t = &t;
+		}
+		write_split(&src, &in_schema, k.nrows, is_test, fold, input);
+		if (twice)
+			batch_free(&src.b);
 	}
-	write_split(&src, &in_schema, k.nrows, is_test, fold, input);
-	if (twice)
-		batch_free(&src.b);
 	stream_reader_close(r);
 	free(fold);
 	free(is_test);
