@@ -860,56 +860,116 @@ update_best(struct split *best, float loss_chg, int32_t f, uint32_t sbin, int dl
 	best->rh = rh;
 }
 
+#define GAIN_LANES 2  /* candidates whose gains are computed at once (an f64x2) */
+#define EVAL_BLOCK 64 /* candidates gathered before their gains are computed */
+
+/*
+ * The loss change of a split whose one side has the sums ag[i], ah[i] (the other: the node's
+ * g, h minus them), for n consecutive candidates: gain(side) + gain(other) − gain(parent), or
+ * −∞ unless both sides have H >= min_child_weight and H > 0. Two candidates at a time, the
+ * same IEEE operations as calc_gain's (+ commutes); ag and ah are padded to an even count.
+ */
+static void
+split_gains(const struct gbt_params *p, const struct wnode *w, double root_gain, const double *ag,
+            const double *ah, size_t n, float *chg)
+{
+	const f64x2 a = {p->reg_alpha, p->reg_alpha}, lambda = {p->reg_lambda, p->reg_lambda};
+	const f64x2 mcw = {p->min_child_weight, p->min_child_weight}, zero = {0, 0};
+	const f64x2 G = {w->g, w->g}, H = {w->h, w->h}, root = {root_gain, root_gain};
+	const f64x2 ninf = {-INFINITY, -INFINITY};
+
+	for (size_t i = 0; i < n; i += GAIN_LANES) {
+		f64x2 g1 = *(const f64x2 *)&ag[i], h1 = *(const f64x2 *)&ah[i];
+		f64x2 g2 = G - g1, h2 = H - h1, t1, t2, c;
+		i64x2 ok = (h1 >= mcw) & (h2 >= mcw) & (h1 > zero) & (h2 > zero);
+
+		/* threshold_l1 */
+		t1 = f64x2_select(g1 > a, g1 - a, f64x2_select(g1 < -a, g1 + a, zero));
+		t2 = f64x2_select(g2 > a, g2 - a, f64x2_select(g2 < -a, g2 + a, zero));
+		c = f64x2_select(h1 > zero, t1 * t1 / (h1 + lambda), zero) +
+		    f64x2_select(h2 > zero, t2 * t2 / (h2 + lambda), zero) - root;
+		c = f64x2_select(ok, c, ninf);
+		chg[i] = (float)c[0];
+		chg[i + 1] = (float)c[1];
+	}
+}
+
 /*
  * XGBoost's EnumerateSplit: forward with missing values going right (threshold = upper
  * bound of the last left bin), then, when the node has missing values of the feature,
  * backward with them going left (threshold = lower bound of the first right bin).
  * loss_chg = gain(L) + gain(R) − gain(parent), both children with H >= min_child_weight.
+ * An empty bin (both sums exactly 0) repeats the previous candidate, which cannot win again
+ * (update_best takes strictly better ones): the running sums are kept only after non-empty
+ * bins (without a branch), EVAL_BLOCK at a time, then their gains computed and scanned.
  */
+struct candidates {
+	double g[EVAL_BLOCK], h[EVAL_BLOCK];
+	float chg[EVAL_BLOCK];
+	uint32_t bin[EVAL_BLOCK];
+	uint32_t n;
+};
+
+/* The gains of the candidates gathered in c, offered to best; c emptied. */
+static void
+flush_candidates(const struct trainer *tr, const struct wnode *w, size_t j, double root_gain,
+                 int backward, struct candidates *c, struct split *best)
+{
+	if (c->n % GAIN_LANES != 0)
+		c->g[c->n] = c->h[c->n] = 0; /* the odd lane's input */
+	split_gains(tr->p, w, root_gain, c->g, c->h, c->n, c->chg);
+	for (uint32_t i = 0; i < c->n; i++) {
+		uint32_t b = c->bin[i];
+
+		if (!(c->chg[i] > best->loss_chg))
+			continue;
+		if (!backward)
+			update_best(best, c->chg[i], (int32_t)j, b + 1, 0, tr->m->cuts[j][b],
+			            c->g[i], c->h[i], w->g - c->g[i], w->h - c->h[i]);
+		else
+			update_best(best, c->chg[i], (int32_t)j, b, 1,
+			            b == 0 ? tr->m->min_value[j] : tr->m->cuts[j][b - 1],
+			            w->g - c->g[i], w->h - c->h[i], c->g[i], c->h[i]);
+	}
+	c->n = 0;
+}
+
 static void
 eval_feature(const struct trainer *tr, const struct wnode *w, size_t j, double root_gain,
              struct split *best)
 {
-	const struct gbt_params *p = tr->p;
 	const struct hbin *h = w->hist + tr->hoff[j];
 	uint32_t nb = tr->m->nbins[j];
-	const float *cuts = tr->m->cuts[j];
-	double lg = 0, lh = 0, rg, rh, mcw = p->min_child_weight;
+	double sg = 0, sh = 0;
+	struct candidates c;
 
-	/* An empty bin (both sums exactly 0) repeats the previous candidate, which cannot win
-	 * again (update_best takes strictly better ones): skipped in both directions. */
+	c.n = 0;
 	for (uint32_t b = 0; b < nb; b++) {
-		if (h[b].h == 0 && h[b].g == 0)
-			continue;
-		lg += h[b].g;
-		lh += h[b].h;
-		rg = w->g - lg;
-		rh = w->h - lh;
-		if (lh >= mcw && rh >= mcw && lh > 0 && rh > 0) {
-			float chg =
-			        (float)(calc_gain(p, lg, lh) + calc_gain(p, rg, rh) - root_gain);
-
-			update_best(best, chg, (int32_t)j, b + 1, 0, cuts[b], lg, lh, rg, rh);
-		}
+		sg += h[b].g;
+		sh += h[b].h;
+		c.g[c.n] = sg;
+		c.h[c.n] = sh;
+		c.bin[c.n] = b;
+		c.n += !(h[b].h == 0 && h[b].g == 0);
+		if (c.n == EVAL_BLOCK)
+			flush_candidates(tr, w, j, root_gain, 0, &c, best);
 	}
+	flush_candidates(tr, w, j, root_gain, 0, &c, best);
 	if (h[nb].h == 0 && h[nb].g == 0)
 		return; /* no missing values of this feature in the node */
-	rg = rh = 0;
+	sg = sh = 0;
 	for (uint32_t b = nb; b-- > 0;) {
-		if (h[b].h == 0 && h[b].g == 0)
-			continue;
-		rg += h[b].g;
-		rh += h[b].h;
-		lg = w->g - rg;
-		lh = w->h - rh;
-		if (lh >= mcw && rh >= mcw && lh > 0 && rh > 0) {
-			float chg =
-			        (float)(calc_gain(p, lg, lh) + calc_gain(p, rg, rh) - root_gain);
-
-			update_best(best, chg, (int32_t)j, b, 1,
-			            b == 0 ? tr->m->min_value[j] : cuts[b - 1], lg, lh, rg, rh);
-		}
+		/* candidate: bins b and above go right */
+		sg += h[b].g;
+		sh += h[b].h;
+		c.g[c.n] = sg;
+		c.h[c.n] = sh;
+		c.bin[c.n] = b;
+		c.n += !(h[b].h == 0 && h[b].g == 0);
+		if (c.n == EVAL_BLOCK)
+			flush_candidates(tr, w, j, root_gain, 1, &c, best);
 	}
+	flush_candidates(tr, w, j, root_gain, 1, &c, best);
 }
 
 struct level_eval {

@@ -15,6 +15,15 @@ enum { EXIT_OK = 0, EXIT_DATA = 1, EXIT_USAGE = 2 };
  * through it need only a double's alignment.
  */
 typedef double f64x2 __attribute__((vector_size(16), aligned(8), may_alias));
+/* A comparison of two f64x2 gives each lane all ones (true) or zero: a mask for f64x2_select. */
+typedef long long i64x2 __attribute__((vector_size(16), aligned(8), may_alias));
+
+/* Lane by lane: mask ? a : b, without a branch (and without a compare that could trap). */
+static inline f64x2
+f64x2_select(i64x2 mask, f64x2 a, f64x2 b)
+{
+	return (f64x2)((mask & (i64x2)a) | (~mask & (i64x2)b));
+}
 
 #ifndef PIPEML_VERSION
 #define PIPEML_VERSION "0.0.0"
