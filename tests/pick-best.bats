@@ -80,6 +80,28 @@ setup() {
 	cmp ll.model "$(jq -r ".candidates[$best].file" ll.json)"
 }
 
+@test "pick-best --metrics: per candidate and metric, the report's numbers, by the file's base name" {
+	mkdir -p sub
+	cp weak.model sub/weak.model
+	run --separate-stderr pick-best -R r.json --metrics m.tsv good.model sub/weak.model tied.model <test.st
+	assert_success
+	assert_equal "$(head -n 1 m.tsv)" $'model\tmetric\tvalue'
+	assert_equal "$(wc -l <m.tsv)" 43 # a header, 3 candidates x 14 metrics
+	assert_equal "$(cut -f 1 m.tsv | uniq | tr '\n' ' ')" "model good weak tied "
+	# every line is the JSON report's number, in the same shortest form
+	jq -r '.candidates[] | (.file | sub(".*/"; "") | sub("\\.model$"; "")) as $n |
+		.metrics | to_entries[] | "\($n)\t\(.key)\t\(.value)"' r.json >from-json.tsv
+	tail -n +2 m.tsv | diff - from-json.tsv
+	# the metric names are those -m takes
+	while read -r metric; do
+		pick-best -m "$metric" good.model <test.st >/dev/null 2>&1 || fail "-m $metric refused"
+	done < <(tail -n +2 m.tsv | cut -f 2 | sort -u)
+	run --separate-stderr pick-best --metrics "$BATS_TEST_TMPDIR/no/such/dir/m.tsv" good.model <test.st
+	assert_failure 1
+	assert_equal "${stderr##*$'\n'}" "pick-best: $BATS_TEST_TMPDIR/no/such/dir/m.tsv: No such file or directory"
+	[ -z "$output" ]
+}
+
 @test "pick-best breaks a full tie by operand order" {
 	cp good.model same.model
 	pick-best -R r.json same.model good.model <test.st >w.model 2>/dev/null

@@ -19,6 +19,7 @@ static struct {
 	const char *metric;
 	const char *report;
 	const char *scores;
+	const char *metrics;
 	const char *test;
 	const char *registry;
 	const char *name;
@@ -46,8 +47,8 @@ struct candidate {
 #define CALIBRATION_BINS 10
 
 #define SYNOPSIS                                                                                   \
-	"[-m metric] [-t file] [-R file] [--scores file] [-d dir] [-n name] [-s file] ...\n"       \
-	"       [--promote stage] model ..."
+	"[-m metric] [-t file] [-R file] [--scores file] [--metrics file] [-d dir] [-n name]\n"    \
+	"       [-s file] ... [--promote stage] model ..."
 
 static void
 usage(void)
@@ -68,6 +69,8 @@ help(void)
 	       "  -t, --test FILE       the labelled test stream (default stdin)\n"
 	       "  -R, --report FILE     write a JSON report of every candidate\n"
 	       "      --scores FILE     write every candidate's P(y = 1) per row as CSV\n"
+	       "      --metrics FILE    write every candidate's metrics as TSV lines\n"
+	       "                        (model, metric, value)\n"
 	       "  -d, --registry DIR    register the winner there if it beats production\n"
 	       "                        (default $PIPEML_REGISTRY; none: no registration)\n"
 	       "  -n, --name NAME       the registered model's name (lead_model)\n"
@@ -86,6 +89,7 @@ parse_options(int argc, char **argv)
 	        {"test", required_argument, NULL, 't'},
 	        {"report", required_argument, NULL, 'R'},
 	        {"scores", required_argument, NULL, 'C'},
+	        {"metrics", required_argument, NULL, 'M'},
 	        {"registry", required_argument, NULL, 'd'},
 	        {"name", required_argument, NULL, 'n'},
 	        {"state", required_argument, NULL, 's'},
@@ -115,6 +119,9 @@ parse_options(int argc, char **argv)
 			break;
 		case 'C':
 			opt.scores = optarg;
+			break;
+		case 'M':
+			opt.metrics = optarg;
 			break;
 		case 'd':
 			opt.registry = optarg;
@@ -600,6 +607,43 @@ write_scores(const struct candidate *cands, size_t n, const struct dataset *d)
 		die("%s:", opt.scores);
 }
 
+/*
+ * The candidates' metrics for a shell to read: a header, then a line per candidate and metric,
+ * its model (the file's name without directory and .model), metric and value (a number in
+ * its shortest exact form; nan when undefined), tab-separated.
+ */
+static void
+write_metrics(const struct candidate *cands, size_t n)
+{
+	struct atomic_file af;
+	char num[64];
+
+	if (atomic_open(&af, opt.metrics) < 0)
+		die("%s:", opt.metrics);
+	fputs("model\tmetric\tvalue\n", af.fp);
+	for (size_t k = 0; k < n; k++) {
+		const char *base = strrchr(cands[k].path, '/');
+		size_t len;
+
+		base = base ? base + 1 : cands[k].path;
+		len = strlen(base);
+		if (len > 6 && strcmp(base + len - 6, ".model") == 0)
+			len -= 6;
+		for (size_t i = 0; binary_report_metrics[i] != NULL; i++) {
+			double x = metric(&cands[k].rep, binary_report_metrics[i]);
+
+			if (isfinite(x))
+				format_f64(num, sizeof num, x);
+			else
+				snprintf(num, sizeof num, "nan");
+			fprintf(af.fp, "%.*s\t%s\t%s\n", (int)len, base, binary_report_metrics[i],
+			        num);
+		}
+	}
+	if (atomic_commit(&af) < 0)
+		die("%s:", opt.metrics);
+}
+
 static void
 record_run(struct reg_run *run, char **operands, size_t n, const struct candidate *w,
            const struct dataset *d, char sha[65], struct jbuf *metrics)
@@ -658,6 +702,8 @@ main(int argc, char **argv)
 	}
 	if (opt.scores)
 		write_scores(cands, n, &d);
+	if (opt.metrics)
+		write_metrics(cands, n);
 	if (opt.report)
 		write_report(cands, n, winner, &d, registered);
 	if (fwrite(cands[winner].bytes, 1, cands[winner].len, stdout) != cands[winner].len)
