@@ -143,7 +143,10 @@ clean:
 # ---- training pipeline (issue 9) ------------------------------------------------------------
 # One target per stage of pipelines/train.sh, like `dvc repro`: a stage re-runs only when its
 # inputs, its parameters (artifacts/params/STAGE, rewritten by `train.sh params` only when a
-# value changed) or its tool binary changed. The two searches run at once (-j2).
+# value changed) or its tool binary changed. `make pipeline` runs `train.sh changed`: the
+# params step, then make's dry run of pipeline-stages names the stages out of date, and the
+# script runs them in one process (the two searches at once). `make pipeline-stages` runs
+# them one recipe at a time.
 # ARTIFACTS and PIPEML_BIN (the tools; default bin/, built first) come from the environment.
 PIPE_ART  = $(or $(ARTIFACTS),artifacts)
 PIPE_BIN  = $(or $(PIPEML_BIN),$(CURDIR)/bin)
@@ -155,9 +158,7 @@ PIPE_BUILD = $(if $(PIPEML_BIN),,all)
 
 .PHONY: pipeline pipeline-stages
 pipeline: $(PIPE_BUILD) data/raw/raw_data.csv data/raw/X_test.csv data/raw/y_test.csv
-	@$(PIPE_RUN) params
-	@if $(MAKE) -s -q pipeline-stages; then $(PIPE_RUN) uptodate; \
-	else $(MAKE) -s -j2 pipeline-stages; fi
+	@$(PIPE_RUN) changed
 
 pipeline-stages: $(PIPE_GOAL)
 

@@ -2,18 +2,18 @@
 # The full training run: raw_data.csv in, a registered model and its exports out.
 #
 #   pipelines/train.sh            every stage in order (the two searches at once)
-#   pipelines/train.sh STAGE ...  the named stages only (what `make pipeline` calls)
+#   pipelines/train.sh STAGE ...  the named stages only (what make's stage targets call)
+#   pipelines/train.sh changed    the stages make finds out of date (what `make pipeline` calls)
 #
-# Stages: params clean encode split fit-logreg fit-gbt select drift publish (and `uptodate`,
-# which only logs). Settings live in pipelines/params.sh (each overridable from the environment).
+# Stages: params clean encode split fit-logreg fit-gbt select drift publish. Settings live in pipelines/params.sh (each overridable from the environment).
 # Every stage logs with a UTC timestamp to stderr and to $ARTIFACTS/run.log; a failing tool
 # stops the run with its exit status and a logged error. Only `publish`, the last stage,
 # registers the model and writes artifacts/model/: a run that fails anywhere registers and
 # exports nothing.
 set -Eeuo pipefail
 
-# Few processes of its own: `make pipeline` starts this script once per stage, and on the
-# 2,500 rows of raw_data.csv the shell's own work is a good part of the run's time.
+# Few processes of its own: on the 2,500 rows of raw_data.csv the shell's own work is a good
+# part of the run's time.
 case $0 in */*) cd "${0%/*}" ;; esac
 cd ..
 root=$PWD
@@ -34,7 +34,7 @@ stage=""
 temps=() # this process's temporary files and directories, removed when it exits
 cleanup() {
 	local t left=()
-	for t in "${temps[@]}"; do [ ! -e "$t" ] || left+=("$t"); done
+	for t in "${temps[@]}" "$W/.stderr.$BASHPID"; do [ ! -e "$t" ] || left+=("$t"); done
 	[ ${#left[@]} -eq 0 ] || rm -rf "${left[@]}"
 }
 # tmpname NAME: a temporary path for NAME in $W (this process's, removed when it exits)
@@ -62,10 +62,13 @@ trap 'log "error: ${stage:+stage $stage: }terminated; nothing registered or expo
 # (or, with RUN_ERR=FILE, kept in FILE and logged only on failure); a failure (or a death by
 # signal) is logged and ends the run with the tool's status.
 run() {
-	local tool=$1 err rc=0 line
+	local tool=$1 err="" rc=0 line ef="$W/.stderr.$BASHPID"
 	shift
-	# the tool's standard error into $err, its standard output where run's goes
-	{ err=$("$BIN/$tool" "$@" 2>&1 >&3 3>&-); } 3>&1 || rc=$?
+	# the tool's standard error into $err (through a file: no subshell to fork), its
+	# standard output where run's goes
+	"$BIN/$tool" "$@" 2>"$ef" || rc=$?
+	IFS= read -r -d '' err <"$ef" || true
+	while [ "${err%$'\n'}" != "$err" ]; do err=${err%$'\n'}; done
 	[ -z "${RUN_ERR:-}" ] || printf '%s%s' "$err" "${err:+$'\n'}" >"$RUN_ERR"
 	if [ -n "$err" ] && { [ -z "${RUN_ERR:-}" ] || [ "$rc" -ne 0 ]; }; then
 		while IFS= read -r line; do log "  $line"; done <<<"$err"
@@ -111,8 +114,8 @@ write_if_changed() {
 	shift
 	printf -v new '%s\n' "$@"
 	if [ -f "$f" ]; then
-		old=$(<"$f")
-		[ "${new%$'\n'}" != "$old" ] || return 0
+		IFS= read -r -d '' old <"$f" || true
+		[ "$new" != "$old" ] || return 0
 	fi
 	# written in place: a torn write only makes the stage look changed, so it runs again
 	printf '%s' "$new" >"$f"
@@ -121,15 +124,19 @@ write_if_changed() {
 # params: check the data against data/checksums and record what each stage depends on.
 stage_params_step() {
 	[ -f "$RAW_DATA" ] || fail "$RAW_DATA: no such file (make data)"
-	local md5 sha want="" dir name n a b
-	md5=$(md5sum <"$RAW_DATA")
-	md5=${md5%% *}
+	local md5 sha want="" dir name n a b pid tmp
+	# both checksums at once
+	tmpname md5
+	md5sum <"$RAW_DATA" >"$tmp" &
+	pid=$!
 	sha=$(sha256sum <"$RAW_DATA")
 	sha=${sha%% *}
+	wait "$pid" || fail "md5sum $RAW_DATA failed"
+	read -r md5 _ <"$tmp"
 	# The fetched file must still be what data/checksums pins (an edited or corrupt file
 	# is refused); a RAW_DATA given from elsewhere is recorded by its checksum only.
 	case $RAW_DATA in */*) dir=${RAW_DATA%/*} name=${RAW_DATA##*/} ;; *) dir=. name=$RAW_DATA ;; esac
-	if [ "$(cd "$dir" && pwd)" = "$root/data/raw" ]; then
+	if [ "$dir" -ef "$root/data/raw" ]; then
 		while read -r n a b _; do
 			[ "$n" != "$name" ] || want="$a $b"
 		done <data/checksums
@@ -215,25 +222,36 @@ stage_fit_gbt() {
 
 # select: score both models on the test split (and on the train split), pick the best.
 stage_select() {
-	local tmp m
+	local tmp best m k rc line pids=() errs=()
 	tmpname best.model
+	best=$tmp
+	# At once, beside the selection: each model's classification report on the test rows,
+	# and both models' scores on the train rows (pick-best's standard error is the report).
 	for m in logreg forest; do
 		"$BIN/pick-best" -m "$SELECT_METRIC" -t "$W/test.stream" "$W/$m.model" \
-			2>"$R/classification_report_$m.txt" >/dev/null ||
-			fail "pick-best could not score $m.model: $(head -n 1 "$R/classification_report_$m.txt")"
+			2>"$R/classification_report_$m.txt" >/dev/null &
+		pids+=($!) errs+=("$R/classification_report_$m.txt")
 	done
-	RUN_ERR="$R/selection_train.txt" run pick-best -m "$SELECT_METRIC" -t "$W/train.stream" \
-		-R "$R/metrics_train.json" "$W/logreg.model" "$W/forest.model" >/dev/null
+	"$BIN/pick-best" -m "$SELECT_METRIC" -t "$W/train.stream" -R "$R/metrics_train.json" \
+		"$W/logreg.model" "$W/forest.model" 2>"$R/selection_train.txt" >/dev/null &
+	pids+=($!) errs+=("$R/selection_train.txt")
 	RUN_ERR="$R/selection.txt" run pick-best -m "$SELECT_METRIC" -t "$W/test.stream" \
-		-R "$R/metrics.json" "$W/logreg.model" "$W/forest.model" >"$tmp"
-	mv -f "$tmp" "$W/best.model"
+		-R "$R/metrics.json" --metrics "$R/metrics.tsv" "$W/logreg.model" "$W/forest.model" >"$best"
 	# The HTML report (report(1)): curves, confusion matrices, both searches' CV scores.
 	tmp="$R/.report.html.$BASHPID"
 	temps+=("$tmp")
 	run report -s "$R/cv_logreg.json" -s "$R/cv_forest.json" "$R/metrics.json" >"$tmp"
+	for k in "${!pids[@]}"; do
+		rc=0
+		wait "${pids[$k]}" || rc=$?
+		if [ "$rc" -ne 0 ]; then
+			IFS= read -r line <"${errs[$k]}" || true
+			fail "pick-best exited with status $rc (${errs[$k]}: $line)"
+		fi
+	done
 	mv -f "$tmp" "$R/report.html"
+	mv -f "$best" "$W/best.model"
 	# pick-best's table of the test scores (the winner starred) and its choice
-	local line
 	while IFS= read -r line && [ -n "$line" ]; do log "test: $line"; done <"$R/selection.txt"
 	while IFS= read -r line; do
 		case $line in "best by "*) log "selected by ${line#best by }" ;; esac
@@ -254,11 +272,18 @@ stage_drift() {
 # publish: export, register and promote, then move the exports into place — the only stage
 # that changes the registry or artifacts/model/, and the last one.
 stage_publish() {
-	local stg f
-	stg=$(mktemp -d "$ARTIFACTS/.publish.XXXXXX")
+	local stg="$ARTIFACTS/.publish.$BASHPID" f pid rc=0 line
 	temps+=("$stg")
+	mkdir -p "$stg" "$M"
+	# the two exports at once (export's standard error kept in the staging directory)
+	"$BIN/export" -f xgboost-json --output "$stg/forest.json" "$W/forest.model" 2>"$stg/export.err" &
+	pid=$!
 	run export -f sklearn --output "$stg/model.pkl" "$W/logreg.model"
-	run export -f xgboost-json --output "$stg/forest.json" "$W/forest.model"
+	wait "$pid" || rc=$?
+	if [ "$rc" -ne 0 ]; then
+		IFS= read -r line <"$stg/export.err" || true
+		fail "export -f xgboost-json exited with status $rc: $line"
+	fi
 	cp "$W/logreg.model" "$W/forest.model" "$W/clean.state" "$W/encode.state" "$W/drift.ref" "$stg/"
 	# The run's record (NOTEBOOK step 19): every parameter, the data's sha256, the metrics.
 	local args=() line sha="" runid
@@ -272,9 +297,15 @@ stage_publish() {
 	while IFS= read -r line; do
 		case $line in sha256=*) sha=${line#sha256=} ;; esac
 	done <"$P/data"
-	while IFS= read -r line; do args+=(-m "$line"); done < <(jq -r '.candidates[] |
-		(.file | sub(".*/"; "") | sub("\\.model$"; "")) as $n | .metrics |
-		"\($n)_test_f1=\(.f1)", "\($n)_test_accuracy=\(.accuracy)"' "$R/metrics.json")
+	# every test metric of both models (pick-best --metrics: model, metric, value), but an
+	# undefined one (nan)
+	local model metric value
+	{
+		read -r _
+		while IFS=$'\t' read -r model metric value; do
+			[ "$value" = nan ] || args+=(-m "${model}_test_$metric=$value")
+		done
+	} <"$R/metrics.tsv"
 	RUN_ERR="$stg/run.err" run registry -d "$REGISTRY" run-add -t train.sh "${args[@]}" \
 		-i "$sha" --seed "$SPLIT_SEED" >"$R/run.txt"
 	read -r runid <"$R/run.txt"
@@ -284,7 +315,6 @@ stage_publish() {
 	RUN_ERR="$R/registry.txt" run pick-best -m "$SELECT_METRIC" -t "$W/test.stream" -d "$REGISTRY" -n "$MODEL_NAME" \
 		-s "$W/clean.state" -s "$W/encode.state" -s "$W/drift.ref" --promote "$PROMOTE" \
 		-R "$R/registry.json" "$W/logreg.model" "$W/forest.model" >"$stg/best.model"
-	[ -d "$M" ] || mkdir -p "$M"
 	# one rename per file (each atomic), model.pkl, the validator's, last
 	mv -f "$stg"/{best.model,logreg.model,forest.model,forest.json,clean.state,encode.state,drift.ref,model.pkl} "$M/"
 	# pick-best's word on the registration: registered (and promoted), or why not
@@ -299,7 +329,6 @@ do_stage() {
 	local t0=$SECONDS
 	case $1 in
 	params) stage_params_step; stage=""; return ;;
-	uptodate) log "pipeline: up to date (data, parameters and tools unchanged): nothing to do"; return ;;
 	clean | encode | split | select | drift | publish) ;;
 	fit-logreg | fit-gbt) ;;
 	*) stage=""; fail "unknown stage $1" ;;
@@ -310,20 +339,59 @@ do_stage() {
 	stage=""
 }
 
-if [ $# -gt 0 ]; then
-	for s in "$@"; do do_stage "$s"; done
-	exit 0
-fi
+# run_stages STAGE...: the stages in order; fit-logreg and fit-gbt, when both are named, at
+# once (a background subshell does not inherit the EXIT trap that removes temporary files).
+run_stages() {
+	local s lr gb rc=0 both=""
+	case " $* " in *" fit-logreg "*) case " $* " in *" fit-gbt "*) both=1 ;; esac ;; esac
+	for s in "$@"; do
+		case $both$s in
+		1fit-logreg)
+			(trap cleanup EXIT; do_stage fit-logreg) & lr=$!
+			(trap cleanup EXIT; do_stage fit-gbt) & gb=$!
+			wait "$lr" || rc=$?
+			wait "$gb" || rc=$((rc ? rc : $?))
+			[ "$rc" -eq 0 ] || fail "a search failed (exit $rc)"
+			;;
+		1fit-gbt) ;;
+		*) do_stage "$s" ;;
+		esac
+	done
+}
 
-log "pipeline: start"
-for s in params clean encode split; do do_stage "$s"; done
-# The two searches at once, from the same split.
-# (A background subshell does not inherit the EXIT trap that removes temporary files.)
-(trap cleanup EXIT; do_stage fit-logreg) & lr=$!
-(trap cleanup EXIT; do_stage fit-gbt) & gb=$!
-rc=0
-wait "$lr" || rc=$?
-wait "$gb" || rc=$((rc ? rc : $?))
-[ "$rc" -eq 0 ] || fail "a search failed (exit $rc)"
-for s in select drift publish; do do_stage "$s"; done
-log "pipeline: done"
+# changed (what `make pipeline` runs): the params step, then the stages whose target make
+# finds out of date (its dry run of pipeline-stages: one `bash pipelines/train.sh STAGE` per
+# stage to redo), all in this one process; or, with none, say so.
+run_changed() {
+	local tmp line todo=()
+	if [ ! -e "$P/data" ]; then
+		# a first run (no parameters recorded yet): every stage, no need to ask make
+		run_stages params clean encode split fit-logreg fit-gbt select drift publish
+		return
+	fi
+	do_stage params
+	tmpname stages
+	"${MAKE:-make}" -s --no-print-directory -n pipeline-stages >"$tmp" ||
+		fail "make -n pipeline-stages failed (exit $?)"
+	while IFS= read -r line; do
+		case $line in
+		"bash pipelines/train.sh "*) todo+=("${line##* }") ;;
+		*) fail "make -n pipeline-stages: unexpected line: $line" ;;
+		esac
+	done <"$tmp"
+	if [ ${#todo[@]} -eq 0 ]; then
+		log "pipeline: up to date (data, parameters and tools unchanged): nothing to do"
+		return
+	fi
+	run_stages "${todo[@]}"
+}
+
+case $* in
+"")
+	log "pipeline: start"
+	run_stages params clean encode split fit-logreg fit-gbt select drift publish
+	log "pipeline: done"
+	;;
+changed) run_changed ;;
+*) for s in "$@"; do do_stage "$s"; done ;;
+esac

@@ -98,6 +98,12 @@ assert_nothing_published() { # versions-before model.pkl-sha-before log-lines-be
 	assert_equal "${#lines[@]}" 1
 	assert_output --partial '"SPLIT_SEED":"42"'
 	assert_output --partial 'f9253f7c5f00bb2c02a101e09864c631cae7f1a0b9d3cd4eafd323aed2c12635'
+	# ... and both models' 14 test metrics, pick-best's numbers (select's metrics.json)
+	assert_equal "$(jq '.metrics | length' <<<"$output")" 28
+	assert_equal "$(jq '.metrics.forest_test_f1' <<<"$output")" \
+		"$(jq '.candidates[] | select(.file | endswith("/forest.model")) | .metrics.f1' reports/metrics.json)"
+	assert_equal "$(jq '.metrics.logreg_test_log_loss' <<<"$output")" \
+		"$(jq '.candidates[] | select(.file | endswith("/logreg.model")) | .metrics.log_loss' reports/metrics.json)"
 }
 
 @test "the selected model is the forest, the overall best on the test rows, in pipeml format" {
