@@ -340,15 +340,16 @@ do_stage() {
 }
 
 # run_stages STAGE...: the stages in order; fit-logreg and fit-gbt, when both are named, at
-# once (a background subshell does not inherit the EXIT trap that removes temporary files).
+# once (a background subshell does not inherit the EXIT trap that removes temporary files;
+# it removes its own, not this process's).
 run_stages() {
 	local s lr gb rc=0 both=""
 	case " $* " in *" fit-logreg "*) case " $* " in *" fit-gbt "*) both=1 ;; esac ;; esac
 	for s in "$@"; do
 		case $both$s in
 		1fit-logreg)
-			(trap cleanup EXIT; do_stage fit-logreg) & lr=$!
-			(trap cleanup EXIT; do_stage fit-gbt) & gb=$!
+			(temps=(); trap cleanup EXIT; do_stage fit-logreg) & lr=$!
+			(temps=(); trap cleanup EXIT; do_stage fit-gbt) & gb=$!
 			wait "$lr" || rc=$?
 			wait "$gb" || rc=$((rc ? rc : $?))
 			[ "$rc" -eq 0 ] || fail "a search failed (exit $rc)"
