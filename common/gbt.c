@@ -24,8 +24,9 @@
 #define RT_EPS        1e-6 /* XGBoost's kRtEps: a split must gain more than this */
 #define CHUNK_ROWS    32768
 #define MAX_CHUNKS    16
-#define PREFETCH      16 /* rows ahead to prefetch when building a histogram */
-#define PREDICT_BLOCK 64 /* rows that go through the trees together */
+#define PREFETCH      16    /* rows ahead to prefetch when building a histogram */
+#define PREDICT_BLOCK 64    /* rows that go through the trees together */
+#define POOL_MIN_WORK 65536 /* row × feature steps below which a pool_run stays on one thread */
 
 /* ---- parameters ---- */
 
@@ -293,10 +294,15 @@ pool_init(struct pool *pl, int nthreads)
 			die("pthread_create:");
 }
 
+/*
+ * Run fn over the tasks on the pool's threads; on this thread alone when there is one task
+ * or the work (an estimate in row × feature steps, about a nanosecond each) is too small to
+ * pay for waking the others (a few microseconds each time). Either way the same results.
+ */
 static void
-pool_run(struct pool *pl, size_t ntasks, task_fn *fn, void *ctx)
+pool_run(struct pool *pl, size_t ntasks, size_t work, task_fn *fn, void *ctx)
 {
-	if (pl->nthreads == 1 || ntasks < 2) {
+	if (pl->nthreads == 1 || ntasks < 2 || work < POOL_MIN_WORK) {
 		for (size_t t = 0; t < ntasks; t++)
 			fn(ctx, t);
 		return;
@@ -614,7 +620,7 @@ struct trainer {
 	struct hbin *hist[2], *scratch;
 	size_t hist_cap[2], scratch_tasks;
 	struct task *tasks;
-	size_t ntasks, cap_tasks;
+	size_t ntasks, cap_tasks, task_rows; /* task_rows: the rows of all the tasks */
 };
 
 static uint32_t
@@ -732,10 +738,12 @@ static void
 make_tasks(struct trainer *tr, const size_t *nodes, size_t nnodes)
 {
 	tr->ntasks = 0;
+	tr->task_rows = 0;
 	for (size_t k = 0; k < nnodes; k++) {
 		struct wnode *w = &tr->w[nodes[k]];
 		size_t m = w->end - w->begin, nch = (m + CHUNK_ROWS - 1) / CHUNK_ROWS;
 
+		tr->task_rows += m;
 		if (nch < 1)
 			nch = 1;
 		if (nch > MAX_CHUNKS)
@@ -866,8 +874,8 @@ build_hists(struct trainer *tr, const size_t *nodes, size_t nnodes)
 		tr->scratch_tasks = tr->ntasks;
 		tr->scratch = xreallocarray(NULL, tr->ntasks * tr->nslots, sizeof *tr->scratch);
 	}
-	pool_run(tr->pool, tr->ntasks, hist_task, tr);
-	pool_run(tr->pool, tr->ntasks, hist_reduce, tr);
+	pool_run(tr->pool, tr->ntasks, tr->task_rows * tr->nf, hist_task, tr);
+	pool_run(tr->pool, tr->ntasks, tr->ntasks * tr->nslots, hist_reduce, tr);
 }
 
 static void
@@ -1088,8 +1096,8 @@ static void
 partition_nodes(struct trainer *tr, const size_t *nodes, size_t nnodes)
 {
 	make_tasks(tr, nodes, nnodes);
-	pool_run(tr->pool, tr->ntasks, partition_task, tr);
-	pool_run(tr->pool, tr->ntasks, partition_gather, tr);
+	pool_run(tr->pool, tr->ntasks, tr->task_rows, partition_task, tr);
+	pool_run(tr->pool, tr->ntasks, tr->task_rows, partition_gather, tr);
 	for (size_t k = 0, ti = 0; k < nnodes; k++) {
 		size_t node = nodes[k], nl = 0;
 		struct wnode *w = &tr->w[node], *l, *r;
@@ -1239,7 +1247,7 @@ grow_tree(struct trainer *tr, struct gbt_tree *t)
 		le.nodes = tr->level;
 		le.best = best;
 		le.features = node_features;
-		pool_run(tr->pool, nlevel, eval_node, &le);
+		pool_run(tr->pool, nlevel, nlevel * tr->nslots, eval_node, &le);
 		for (size_t k = 0; k < nlevel; k++)
 			if (apply_split(tr, tr->level[k], &best[k], depth))
 				tr->level[nsplit++] = tr->level[k];
@@ -1356,7 +1364,8 @@ update_margin(struct trainer *tr, const struct gbt_tree *t, double *margin)
 		if (t->left[k] < 0)
 			for (size_t i = tr->w[k].begin; i < tr->w[k].end; i++)
 				margin[tr->rows[i]] += t->value[k];
-	pool_run(tr->pool, (tr->nunsampled + CHUNK_ROWS - 1) / CHUNK_ROWS, update_unsampled, &uc);
+	pool_run(tr->pool, (tr->nunsampled + CHUNK_ROWS - 1) / CHUNK_ROWS,
+	         tr->nunsampled * (size_t)tr->p->max_depth, update_unsampled, &uc);
 }
 
 /*
@@ -1543,7 +1552,7 @@ bin_data(struct pool *pool, const struct gbt_data *d, long max_bin)
 	bn.d = d;
 	bn.b = b;
 	bn.has_missing = xmalloc(nf ? nf : 1);
-	pool_run(pool, nf, find_cuts, &bn);
+	pool_run(pool, nf, n * nf * 16, find_cuts, &bn); /* a sort: more per value */
 	for (size_t j = 0; j < nf; j++)
 		if (bn.has_missing[j] && b->nbins[j] > 255)
 			b->wide = 1;
@@ -1554,7 +1563,7 @@ bin_data(struct pool *pool, const struct gbt_data *d, long max_bin)
 		b->bins8 = xreallocarray(NULL, n, nf ? nf : 1);
 		b->cbins8 = xreallocarray(NULL, n, nf ? nf : 1);
 	}
-	pool_run(pool, (n + CHUNK_ROWS - 1) / CHUNK_ROWS, bin_rows, &bn);
+	pool_run(pool, (n + CHUNK_ROWS - 1) / CHUNK_ROWS, n * nf, bin_rows, &bn);
 	free(bn.has_missing);
 	return b;
 }
@@ -1800,7 +1809,7 @@ fit_binned(const struct gbt_params *p, const struct gbt_binned *b, const double 
 	gc.margin = margin;
 	gc.y = y;
 	for (long round = 0; round < p->n_estimators; round++) {
-		pool_run(tr.pool, (n + CHUNK_ROWS - 1) / CHUNK_ROWS, grad_task, &gc);
+		pool_run(tr.pool, (n + CHUNK_ROWS - 1) / CHUNK_ROWS, n * 16, grad_task, &gc);
 		for (size_t k = 0; k < P; k++) {
 			struct gbt_tree *t = &m->trees[m->ntrees++];
 
