@@ -61,23 +61,52 @@ sigmoid(double z)
 	return e / (1 + e);
 }
 
-/* θᵀxᵢ (+ b): four partial sums, so that the additions do not wait on each other */
+/*
+ * θᵀxᵢ (+ b): four partial sums s0..s3 (s_k of the features j ≡ k mod 4, in two vectors),
+ * so that the additions do not wait on each other; then (s0 + s1) + (s2 + s3).
+ */
 static double
 row_dot(const struct problem *pb, const double *theta, size_t i)
 {
 	const double *xi = pb->x + i * pb->nf;
-	double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+	f64x2 s01 = {0, 0}, s23 = {0, 0};
+	double s0;
 	size_t j = 0;
 
 	for (; j + 4 <= pb->nf; j += 4) {
-		s0 += xi[j] * theta[j];
-		s1 += xi[j + 1] * theta[j + 1];
-		s2 += xi[j + 2] * theta[j + 2];
-		s3 += xi[j + 3] * theta[j + 3];
+		s01 += *(const f64x2 *)&xi[j] * *(const f64x2 *)&theta[j];
+		s23 += *(const f64x2 *)&xi[j + 2] * *(const f64x2 *)&theta[j + 2];
 	}
+	s0 = s01[0];
 	for (; j < pb->nf; j++)
 		s0 += xi[j] * theta[j];
-	return (s0 + s1) + (s2 + s3) + (pb->intercept ? theta[pb->nf] : 0);
+	return (s0 + s01[1]) + (s23[0] + s23[1]) + (pb->intercept ? theta[pb->nf] : 0);
+}
+
+/* y[j] = a·x[j] for j < n, two at a time */
+static void
+scale(size_t n, double a, const double *x, double *y)
+{
+	const f64x2 a2 = {a, a};
+	size_t j = 0;
+
+	for (; j + 2 <= n; j += 2)
+		*(f64x2 *)&y[j] = a2 * *(const f64x2 *)&x[j];
+	for (; j < n; j++)
+		y[j] = a * x[j];
+}
+
+/* y[j] += a·x[j] for j < n, two at a time */
+static void
+axpy(size_t n, double a, const double *x, double *y)
+{
+	const f64x2 a2 = {a, a};
+	size_t j = 0;
+
+	for (; j + 2 <= n; j += 2)
+		*(f64x2 *)&y[j] += a2 * *(const f64x2 *)&x[j];
+	for (; j < n; j++)
+		y[j] += a * x[j];
 }
 
 struct pass {
@@ -241,10 +270,8 @@ block_grad_hess(struct pass *ps, size_t blk, size_t lo, size_t hi)
 			dz = c * s * (1 - s);
 			if (ps->want_loss)
 				loss += c * (log1p(e) + fmax(yi == 1 ? -z : z, 0));
-			for (size_t j = 0; j < p; j++) {
-				g[j] += gz * x[j];
-				a[j] = dz * x[j];
-			}
+			axpy(p, gz, x, g);
+			scale(p, dz, x, a);
 		}
 		hess_add4(H, p, xe, ad);
 	}
@@ -273,7 +300,16 @@ block_grad_dw(struct pass *ps, size_t blk, size_t lo, size_t hi)
 		pb->dw[i] = dz;
 		if (ps->want_loss)
 			loss += c * (log1p(e) + fmax(yi == 1 ? -z : z, 0));
-		for (size_t j = 0; j < nf; j++) {
+		const f64x2 gz2 = {gz, gz}, dz2 = {dz, dz};
+		size_t j = 0;
+
+		for (; j + 2 <= nf; j += 2) {
+			const f64x2 x = *(const f64x2 *)&xi[j];
+
+			*(f64x2 *)&g[j] += gz2 * x;
+			*(f64x2 *)&diag[j] += dz2 * x * x;
+		}
+		for (; j < nf; j++) {
 			g[j] += gz * xi[j];
 			diag[j] += dz * xi[j] * xi[j];
 		}
@@ -298,8 +334,7 @@ block_hv(struct pass *ps, size_t blk, size_t lo, size_t hi)
 		const double *xi = pb->x + i * nf;
 		double t = pb->dw[i] * row_dot(pb, ps->theta, i);
 
-		for (size_t j = 0; j < nf; j++)
-			hv[j] += t * xi[j];
+		axpy(nf, t, xi, hv);
 		if (pb->intercept)
 			hv[nf] += t;
 	}
