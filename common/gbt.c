@@ -971,9 +971,10 @@ flush_candidates(const struct trainer *tr, const struct wnode *w, size_t j, doub
 	c->n = 0;
 }
 
+/* One direction of eval_feature: bins upwards, or downwards (backward) from the top one. */
 static void
-eval_feature(const struct trainer *tr, const struct wnode *w, size_t j, double root_gain,
-             struct split *best)
+scan_feature(const struct trainer *tr, const struct wnode *w, size_t j, double root_gain,
+             int backward, struct split *best)
 {
 	const struct hbin *h = w->hist + tr->hoff[j];
 	uint32_t nb = tr->m->nbins[j];
@@ -981,7 +982,10 @@ eval_feature(const struct trainer *tr, const struct wnode *w, size_t j, double r
 	struct candidates c;
 
 	c.n = 0;
-	for (uint32_t b = 0; b < nb; b++) {
+	for (uint32_t k = 0; k < nb; k++) {
+		/* forward: bins up to b go left; backward: bins from b up go right */
+		uint32_t b = backward ? nb - 1 - k : k;
+
 		sg += h[b].g;
 		sh += h[b].h;
 		c.g[c.n] = sg;
@@ -989,24 +993,21 @@ eval_feature(const struct trainer *tr, const struct wnode *w, size_t j, double r
 		c.bin[c.n] = b;
 		c.n += !(h[b].h == 0 && h[b].g == 0);
 		if (c.n == EVAL_BLOCK)
-			flush_candidates(tr, w, j, root_gain, 0, &c, best);
+			flush_candidates(tr, w, j, root_gain, backward, &c, best);
 	}
-	flush_candidates(tr, w, j, root_gain, 0, &c, best);
-	if (h[nb].h == 0 && h[nb].g == 0)
-		return; /* no missing values of this feature in the node */
-	sg = sh = 0;
-	for (uint32_t b = nb; b-- > 0;) {
-		/* candidate: bins b and above go right */
-		sg += h[b].g;
-		sh += h[b].h;
-		c.g[c.n] = sg;
-		c.h[c.n] = sh;
-		c.bin[c.n] = b;
-		c.n += !(h[b].h == 0 && h[b].g == 0);
-		if (c.n == EVAL_BLOCK)
-			flush_candidates(tr, w, j, root_gain, 1, &c, best);
-	}
-	flush_candidates(tr, w, j, root_gain, 1, &c, best);
+	flush_candidates(tr, w, j, root_gain, backward, &c, best);
+}
+
+static void
+eval_feature(const struct trainer *tr, const struct wnode *w, size_t j, double root_gain,
+             struct split *best)
+{
+	const struct hbin *missing = w->hist + tr->hoff[j] + tr->m->nbins[j];
+
+	scan_feature(tr, w, j, root_gain, 0, best);
+	/* backward only when the node has missing values of this feature */
+	if (missing->h != 0 || missing->g != 0)
+		scan_feature(tr, w, j, root_gain, 1, best);
 }
 
 struct level_eval {
