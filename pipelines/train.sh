@@ -5,7 +5,8 @@
 #   pipelines/train.sh STAGE ...  the named stages only (what make's stage targets call)
 #   pipelines/train.sh changed    the stages make finds out of date (what `make pipeline` calls)
 #
-# Stages: params clean encode split fit-logreg fit-gbt select drift publish. Settings live in pipelines/params.sh (each overridable from the environment).
+# Stages: params clean encode split fit-logreg fit-gbt select drift publish. Settings live in
+# pipelines/params.sh (each overridable from the environment).
 # Every stage logs with a UTC timestamp to stderr and to $ARTIFACTS/run.log; a failing tool
 # stops the run with its exit status and a logged error. Only `publish`, the last stage,
 # registers the model and writes artifacts/model/: a run that fails anywhere registers and
@@ -286,7 +287,7 @@ stage_publish() {
 	fi
 	cp "$W/logreg.model" "$W/forest.model" "$W/clean.state" "$W/encode.state" "$W/drift.ref" "$stg/"
 	# The run's record (NOTEBOOK step 19): every parameter, the data's sha256, the metrics.
-	local args=() line sha="" runid
+	local args=() sha="" runid
 	local -A seen=()
 	for f in "$P"/{clean,encode,split,fit-logreg,fit-gbt,select,drift,publish}; do
 		while IFS= read -r line; do
