@@ -1248,7 +1248,8 @@ grow_tree(struct trainer *tr, struct gbt_tree *t)
 		le.nodes = tr->level;
 		le.best = best;
 		le.features = node_features;
-		pool_run(tr->pool, nlevel, nlevel * tr->nslots, eval_node, &le);
+		/* a bin is scored in a few row × feature steps */
+		pool_run(tr->pool, nlevel, 4 * nlevel * tr->nslots, eval_node, &le);
 		for (size_t k = 0; k < nlevel; k++)
 			if (apply_split(tr, tr->level[k], &best[k], depth))
 				tr->level[nsplit++] = tr->level[k];
