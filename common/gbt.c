@@ -931,15 +931,7 @@ split_gains(const struct gbt_params *p, const struct wnode *w, double root_gain,
 	}
 }
 
-/*
- * XGBoost's EnumerateSplit: forward with missing values going right (threshold = upper
- * bound of the last left bin), then, when the node has missing values of the feature,
- * backward with them going left (threshold = lower bound of the first right bin).
- * loss_chg = gain(L) + gain(R) − gain(parent), both children with H >= min_child_weight.
- * An empty bin (both sums exactly 0) repeats the previous candidate, which cannot win again
- * (update_best takes strictly better ones): the running sums are kept only after non-empty
- * bins (without a branch), EVAL_BLOCK at a time, then their gains computed and scanned.
- */
+/* Split candidates of one feature: running sums of one side and the bin each ends at. */
 struct candidates {
 	double g[EVAL_BLOCK], h[EVAL_BLOCK];
 	float chg[EVAL_BLOCK];
@@ -971,7 +963,12 @@ flush_candidates(const struct trainer *tr, const struct wnode *w, size_t j, doub
 	c->n = 0;
 }
 
-/* One direction of eval_feature: bins upwards, or downwards (backward) from the top one. */
+/*
+ * One direction of eval_feature: bins upwards, or downwards (backward) from the top one.
+ * An empty bin (both sums exactly 0) repeats the previous candidate, which cannot win again
+ * (update_best takes strictly better ones): the running sums are kept only after non-empty
+ * bins (without a branch), EVAL_BLOCK at a time, then their gains computed and scanned.
+ */
 static void
 scan_feature(const struct trainer *tr, const struct wnode *w, size_t j, double root_gain,
              int backward, struct split *best)
@@ -998,6 +995,12 @@ scan_feature(const struct trainer *tr, const struct wnode *w, size_t j, double r
 	flush_candidates(tr, w, j, root_gain, backward, &c, best);
 }
 
+/*
+ * XGBoost's EnumerateSplit: forward with missing values going right (threshold = upper
+ * bound of the last left bin), then, when the node has missing values of the feature,
+ * backward with them going left (threshold = lower bound of the first right bin).
+ * loss_chg = gain(L) + gain(R) − gain(parent), both children with H >= min_child_weight.
+ */
 static void
 eval_feature(const struct trainer *tr, const struct wnode *w, size_t j, double root_gain,
              struct split *best)

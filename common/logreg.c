@@ -85,7 +85,7 @@ row_dot(const struct problem *pb, const double *theta, size_t i)
 
 /* y[j] = a·x[j] for j < n, two at a time */
 static void
-scale(size_t n, double a, const double *x, double *y)
+copy_scaled(size_t n, double a, const double *x, double *y)
 {
 	const f64x2 a2 = {a, a};
 	size_t j = 0;
@@ -271,7 +271,7 @@ block_grad_hess(struct pass *ps, size_t blk, size_t lo, size_t hi)
 			if (ps->want_loss)
 				loss += c * (log1p(e) + fmax(yi == 1 ? -z : z, 0));
 			axpy(p, gz, x, g);
-			scale(p, dz, x, a);
+			copy_scaled(p, dz, x, a);
 		}
 		hess_add4(H, p, xe, ad);
 	}
@@ -521,8 +521,7 @@ sample_hessian(const struct problem *pb, double *M, double *L)
 				continue;
 			}
 			extended_row(pb, row, x);
-			for (size_t j = 0; j < p; j++)
-				a[j] = pb->dw[row] * x[j];
+			copy_scaled(p, pb->dw[row], x, a);
 		}
 		hess_add4(H, p, xe, ad);
 	}

@@ -18,7 +18,7 @@ typedef double f64x2 __attribute__((vector_size(16), aligned(8), may_alias));
 /* A comparison of two f64x2 gives each lane all ones (true) or zero: a mask for f64x2_select. */
 typedef long long i64x2 __attribute__((vector_size(16), aligned(8), may_alias));
 
-/* Lane by lane: mask ? a : b, without a branch (and without a compare that could trap). */
+/* Lane by lane: mask ? a : b, without a branch. */
 static inline f64x2
 f64x2_select(i64x2 mask, f64x2 a, f64x2 b)
 {

@@ -298,13 +298,13 @@ stage_publish() {
 	while IFS= read -r line; do
 		case $line in sha256=*) sha=${line#sha256=} ;; esac
 	done <"$P/data"
-	# every test metric of both models (pick-best --metrics: model, metric, value), but an
-	# undefined one (nan)
+	# every test metric of both models (pick-best --metrics: model, metric, value), but one
+	# that is not a finite number (nan: undefined), which the registry would refuse
 	local model metric value
 	{
 		read -r _
 		while IFS=$'\t' read -r model metric value; do
-			[ "$value" = nan ] || args+=(-m "${model}_test_$metric=$value")
+			case $value in nan | inf | -inf) ;; *) args+=(-m "${model}_test_$metric=$value") ;; esac
 		done
 	} <"$R/metrics.tsv"
 	RUN_ERR="$stg/run.err" run registry -d "$REGISTRY" run-add -t train.sh "${args[@]}" \
@@ -365,7 +365,7 @@ run_stages() {
 # finds out of date (its dry run of pipeline-stages: one `bash pipelines/train.sh STAGE` per
 # stage to redo), all in this one process; or, with none, say so.
 run_changed() {
-	local tmp line todo=()
+	local tmp line stale=()
 	if [ ! -e "$P/data" ]; then
 		# a first run (no parameters recorded yet): every stage, no need to ask make
 		run_stages params clean encode split fit-logreg fit-gbt select drift publish
@@ -377,15 +377,15 @@ run_changed() {
 		fail "make -n pipeline-stages failed (exit $?)"
 	while IFS= read -r line; do
 		case $line in
-		"bash pipelines/train.sh "*) todo+=("${line##* }") ;;
+		"bash pipelines/train.sh "*) stale+=("${line##* }") ;;
 		*) fail "make -n pipeline-stages: unexpected line: $line" ;;
 		esac
 	done <"$tmp"
-	if [ ${#todo[@]} -eq 0 ]; then
+	if [ ${#stale[@]} -eq 0 ]; then
 		log "pipeline: up to date (data, parameters and tools unchanged): nothing to do"
 		return
 	fi
-	run_stages "${todo[@]}"
+	run_stages "${stale[@]}"
 }
 
 case $* in

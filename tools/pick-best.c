@@ -610,7 +610,7 @@ write_scores(const struct candidate *cands, size_t n, const struct dataset *d)
 /*
  * The candidates' metrics for a shell to read: a header, then a line per candidate and metric,
  * its model (the file's name without directory and .model), metric and value (a number in
- * its shortest exact form; nan when undefined), tab-separated.
+ * its shortest exact form, inf or -inf; nan when undefined), tab-separated.
  */
 static void
 write_metrics(const struct candidate *cands, size_t n)
@@ -632,10 +632,10 @@ write_metrics(const struct candidate *cands, size_t n)
 		for (size_t i = 0; binary_report_metrics[i] != NULL; i++) {
 			double x = metric(&cands[k].rep, binary_report_metrics[i]);
 
-			if (isfinite(x))
-				format_f64(num, sizeof num, x);
-			else
+			if (isnan(x))
 				snprintf(num, sizeof num, "nan");
+			else
+				format_f64(num, sizeof num, x);
 			fprintf(af.fp, "%.*s\t%s\t%s\n", (int)len, base, binary_report_metrics[i],
 			        num);
 		}
