@@ -159,22 +159,49 @@ hasher_publish(struct hasher *h, size_t avail, int done)
 
 /*
  * The feature columns fcols of b as rows of nf into dst, a tile of TILE_ROWS rows at a time:
- * each column is read in runs and each row written whole, within a few cache lines.
+ * each column is read in runs and each row written whole, within a few cache lines; two
+ * columns by two rows at once. Returns nonzero when a value is NaN or infinite (x − x is
+ * then NaN; add_batch then finds which).
  */
 #define TILE_ROWS 64
-static void
+static int
 transpose_batch(double *dst, size_t nf, const struct batch *b, const size_t *fcols)
 {
-	for (size_t i0 = 0; i0 < b->nrows; i0 += TILE_ROWS) {
-		size_t i1 = i0 + TILE_ROWS < b->nrows ? i0 + TILE_ROWS : b->nrows;
+	i64x2 bad = {0, 0};
+	int tail_bad = 0;
 
-		for (size_t j = 0; j < nf; j++) {
+	for (size_t i0 = 0; i0 < b->nrows; i0 += TILE_ROWS) {
+		size_t i1 = i0 + TILE_ROWS < b->nrows ? i0 + TILE_ROWS : b->nrows, j = 0;
+
+		for (; j + 1 < nf; j += 2) {
+			const double *s0 = b->cols[fcols[j]].f64, *s1 = b->cols[fcols[j + 1]].f64;
+			size_t i = i0;
+
+			for (; i + 1 < i1; i += 2) {
+				f64x2 x0 = *(const f64x2 *)&s0[i], x1 = *(const f64x2 *)&s1[i];
+
+				f64x2 t0 = x0 - x0, t1 = x1 - x1; /* NaN for NaN and ±inf, else 0 */
+
+				bad |= (t0 != t0) | (t1 != t1);
+				*(f64x2 *)&dst[i * nf + j] = (f64x2){x0[0], x1[0]};
+				*(f64x2 *)&dst[(i + 1) * nf + j] = (f64x2){x0[1], x1[1]};
+			}
+			for (; i < i1; i++) {
+				tail_bad |= !isfinite(s0[i]) || !isfinite(s1[i]);
+				dst[i * nf + j] = s0[i];
+				dst[i * nf + j + 1] = s1[i];
+			}
+		}
+		for (; j < nf; j++) {
 			const double *src = b->cols[fcols[j]].f64;
 
-			for (size_t i = i0; i < i1; i++)
+			for (size_t i = i0; i < i1; i++) {
+				tail_bad |= !isfinite(src[i]);
 				dst[i * nf + j] = src[i];
+			}
 		}
 	}
+	return (bad[0] | bad[1]) != 0 || tail_bad;
 }
 
 /* Check and append the rows of b (moving x and y under h's write lock, when hashing). */
@@ -214,19 +241,21 @@ add_batch(struct dataset *d, const struct batch *b, const size_t *fcols, size_t 
 		d->y[row] = t;
 		d->npositive += t == 1;
 	}
-	for (size_t j = 0; j < nf; j++) {
-		const double *src = b->cols[fcols[j]].f64;
+	/* row-major: checked while transposed, and searched only if a value is not finite */
+	if (d->layout == DATASET_COLUMNS || transpose_batch(d->x + d->nrows * nf, nf, b, fcols))
+		for (size_t j = 0; j < nf; j++) {
+			const double *src = b->cols[fcols[j]].f64;
 
-		for (size_t i = 0; i < b->nrows; i++)
-			if (!isfinite(src[i]))
-				return errf(err, errsize, "%s: row %zu, column \"%s\": feature %s",
-				            name, d->nrows + i + 1, d->features[j],
-				            isnan(src[i]) ? "missing or NaN" : "infinite");
-		if (d->layout == DATASET_COLUMNS)
-			memcpy(((double **)d->x)[j] + d->nrows, src, b->nrows * sizeof *src);
-	}
-	if (d->layout == DATASET_ROWS)
-		transpose_batch(d->x + d->nrows * nf, nf, b, fcols);
+			for (size_t i = 0; i < b->nrows; i++)
+				if (!isfinite(src[i]))
+					return errf(err, errsize,
+					            "%s: row %zu, column \"%s\": feature %s", name,
+					            d->nrows + i + 1, d->features[j],
+					            isnan(src[i]) ? "missing or NaN" : "infinite");
+			if (d->layout == DATASET_COLUMNS)
+				memcpy(((double **)d->x)[j] + d->nrows, src,
+				       b->nrows * sizeof *src);
+		}
 	d->nrows += b->nrows;
 	return 0;
 }

@@ -335,6 +335,36 @@ open("i.st", "wb").write(d.replace(struct.pack("<d", 12345.5), struct.pack("<d",
 	run --separate-stderr fit-logreg i.st
 	assert_failure 1
 	assert_equal "$stderr" 'fit-logreg: i.st: row 2, column "x2": feature infinite'
+	# the rows are checked two columns by two rows at a time, odd ones one by one: a missing
+	# value in an odd last column, in an odd last row, and in the second tile of 64 rows
+	printf 'y,x1,x2,x3
+1,1,2,3
+0,4,5,
+1,6,7,8
+' >c.csv
+	to_stream c.csv y >c.st
+	run --separate-stderr fit-logreg c.st
+	assert_failure 1
+	assert_equal "$stderr" 'fit-logreg: c.st: row 2, column "x3": feature missing or NaN'
+	printf 'y,x1,x2
+1,1,2
+0,4,5
+1,6,
+' >r.csv
+	to_stream r.csv y >r.st
+	run --separate-stderr fit-logreg r.st
+	assert_failure 1
+	assert_equal "$stderr" 'fit-logreg: r.st: row 3, column "x2": feature missing or NaN'
+	{
+		echo y,x1,x2
+		for i in $(seq 1 99); do
+			if [ "$i" = 70 ]; then echo "$((i % 2)),$i,"; else echo "$((i % 2)),$i,$i.5"; fi
+		done
+	} >t.csv
+	to_stream t.csv y >t.st
+	run --separate-stderr fit-logreg t.st
+	assert_failure 1
+	assert_equal "$stderr" 'fit-logreg: t.st: row 70, column "x2": feature missing or NaN'
 }
 
 @test "fit-logreg rejects zero rows, no target column and a target other than 0/1" {
