@@ -10,6 +10,7 @@
  * on the data only, and partial sums are added in chunk order, so the result is the same
  * bit for bit for any number of threads.
  */
+#include <limits.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -606,6 +607,11 @@ struct trainer {
 	const struct gbt_binned *bins; /* the rows' bins (borrowed) */
 	size_t *hoff; /* first histogram slot of each feature; its missing slot is hoff + nbins */
 	struct gpair *gp;
+	/* exact: every sum of this round's gradient pairs is exact (exact_sums), so a tree's
+	 * root histogram may be all rows' (full, once a round) minus its unsampled rows' */
+	int exact, full_valid;
+	struct hbin *full, *uhist;
+	const uint32_t *hrows; /* the rows histograms are built from: rows, or another list */
 	uint32_t *rows, *tmp, *unsampled;
 	size_t nsampled, nunsampled;
 	double eta; /* learning_rate / num_parallel_tree */
@@ -790,11 +796,11 @@ hist_task(void *ctx, size_t ti)
 	/* Two rows at a time, feature by feature: a bin still gets its rows in row order. */
 	size_t i = t->begin;
 	for (; i + 1 < t->end; i += 2) {
-		uint32_t r0 = tr->rows[i], r1 = tr->rows[i + 1];
+		uint32_t r0 = tr->hrows[i], r1 = tr->hrows[i + 1];
 		f64x2 v0 = {tr->gp[r0].g, tr->gp[r0].h}, v1 = {tr->gp[r1].g, tr->gp[r1].h};
 
 		if (i + PREFETCH + 1 < t->end) {
-			uint32_t a0 = tr->rows[i + PREFETCH], a1 = tr->rows[i + PREFETCH + 1];
+			uint32_t a0 = tr->hrows[i + PREFETCH], a1 = tr->hrows[i + PREFETCH + 1];
 
 			__builtin_prefetch(&tr->gp[a0]);
 			__builtin_prefetch(&tr->gp[a1]);
@@ -825,7 +831,7 @@ hist_task(void *ctx, size_t ti)
 		}
 	}
 	for (; i < t->end; i++) {
-		uint32_t r = tr->rows[i];
+		uint32_t r = tr->hrows[i];
 		f64x2 v = {tr->gp[r].g, tr->gp[r].h};
 
 		if (wide) {
@@ -1205,6 +1211,94 @@ child_hists(struct trainer *tr, const size_t *split, size_t nsplit, int which)
 	free(small);
 }
 
+/* The histogram of the rows list[0 .. n) into h, through the root's working node (whose
+ * range and histogram are put back). */
+static void
+hist_of_rows(struct trainer *tr, const uint32_t *list, size_t n, struct hbin *h)
+{
+	struct wnode save = tr->w[0];
+	size_t root = 0;
+
+	tr->w[0].begin = 0;
+	tr->w[0].end = n;
+	tr->w[0].hist = h;
+	tr->hrows = list;
+	build_hists(tr, &root, 1);
+	tr->hrows = tr->rows;
+	tr->w[0] = save;
+}
+
+/*
+ * The root's histogram: its rows', or, when the sums are exact and fewer rows were left out
+ * of the sample than taken, all rows' (full) minus those left out: the same bits. full is
+ * the first tree's root plus its left-out rows, so a round pays for it once (n − s n rows)
+ * and saves (2 s − 1) n rows in each later tree, for sample fraction s: worth it when the
+ * round's P trees save more, P (2 s − 1) > 1 (XGBRFClassifier: 100 trees of 0.8).
+ */
+static void
+root_hist(struct trainer *tr)
+{
+	const struct gbt_params *p = tr->p;
+	struct hbin *h = tr->w[0].hist;
+	size_t ns = tr->nslots;
+
+	if (!tr->exact || tr->nunsampled >= tr->nsampled ||
+	    !((double)p->num_parallel_tree * (2 * p->subsample - 1) > 1)) {
+		build_hists(tr, tr->level, 1);
+		return;
+	}
+	if (!tr->full) {
+		tr->full = xreallocarray(NULL, ns ? ns : 1, sizeof *tr->full);
+		tr->uhist = xreallocarray(NULL, ns ? ns : 1, sizeof *tr->uhist);
+	}
+	if (tr->nunsampled > 0)
+		hist_of_rows(tr, tr->unsampled, tr->nunsampled, tr->uhist);
+	else
+		memset(tr->uhist, 0, ns * sizeof *tr->uhist);
+	if (!tr->full_valid) {
+		build_hists(tr, tr->level, 1);
+		for (size_t k = 0; k < ns; k++) {
+			tr->full[k].g = h[k].g + tr->uhist[k].g;
+			tr->full[k].h = h[k].h + tr->uhist[k].h;
+		}
+		tr->full_valid = 1;
+		return;
+	}
+	for (size_t k = 0; k < ns; k++) {
+		h[k].g = tr->full[k].g - tr->uhist[k].g;
+		h[k].h = tr->full[k].h - tr->uhist[k].h;
+	}
+}
+
+/*
+ * The root's sums: its rows' gradient pairs added in row order, or, when the sums are exact,
+ * the slots (bins and missing) of the feature with the fewest in its histogram: every row
+ * is in one of them.
+ */
+static void
+root_sums(struct trainer *tr)
+{
+	struct wnode *w = &tr->w[0];
+
+	w->g = w->h = 0;
+	if (tr->exact && tr->nf > 0) {
+		size_t f = 0;
+
+		for (size_t j = 1; j < tr->nf; j++)
+			if (tr->hoff[j + 1] - tr->hoff[j] < tr->hoff[f + 1] - tr->hoff[f])
+				f = j;
+		for (size_t k = tr->hoff[f]; k < tr->hoff[f + 1]; k++) {
+			w->g += w->hist[k].g;
+			w->h += w->hist[k].h;
+		}
+		return;
+	}
+	for (size_t i = 0; i < tr->nsampled; i++) {
+		w->g += tr->gp[tr->rows[i]].g;
+		w->h += tr->gp[tr->rows[i]].h;
+	}
+}
+
 /* Grow one tree depth by depth on the sampled rows rows[0 .. nsampled). */
 static void
 grow_tree(struct trainer *tr, struct gbt_tree *t)
@@ -1222,16 +1316,12 @@ grow_tree(struct trainer *tr, struct gbt_tree *t)
 	tr->w[0].begin = 0;
 	tr->w[0].end = tr->nsampled;
 	tr->w[0].depth = 0;
-	tr->w[0].g = tr->w[0].h = 0;
-	for (size_t i = 0; i < tr->nsampled; i++) {
-		tr->w[0].g += tr->gp[tr->rows[i]].g;
-		tr->w[0].h += tr->gp[tr->rows[i]].h;
-	}
 	reserve_level(tr, 1, cur);
 	tr->w[0].hist = tr->hist[cur];
 	tr->level[0] = 0;
 	sample_features(tr, tr->all_features, tr->tree_features, p->colsample_bytree);
-	build_hists(tr, tr->level, 1);
+	root_hist(tr);
+	root_sums(tr);
 	for (int depth = 0; nlevel > 0; depth++) {
 		struct level_eval le;
 		size_t nsplit = 0;
@@ -1323,6 +1413,61 @@ grad_task(void *ctx, size_t task)
 		tr->gp[i].g = g * w;
 		tr->gp[i].h = h * w;
 	}
+}
+
+/*
+ * Whether every sum of at most n of the values v[0 .. k), and every difference of two such
+ * sums, is exact in double: each value is a multiple of 2^lo below 2^hi in magnitude, so
+ * such a sum is a multiple of 2^lo below n · 2^hi, which takes hi − lo + log2 n bits.
+ */
+static int
+sums_exact(const double *v, size_t k, size_t n)
+{
+	int hi = INT_MIN, lo = INT_MAX, nbits = 0;
+
+	for (size_t i = 0; i < k; i++) {
+		int e, low;
+
+		if (!isfinite(v[i]))
+			return 0;
+		if (v[i] == 0)
+			continue;
+		/* |v| = m · 2^e with 1/2 <= m < 1, and m · 2^53 is an integer */
+		low = __builtin_ctzll((uint64_t)ldexp(frexp(fabs(v[i]), &e), 53)) + e - 53;
+		if (e > hi)
+			hi = e;
+		if (low < lo)
+			lo = low;
+	}
+	if (hi == INT_MIN)
+		return 1;
+	while (nbits < 63 && ((size_t)1 << nbits) < n)
+		nbits++;
+	return hi - lo + nbits <= 53;
+}
+
+/*
+ * Whether this round's histogram sums are exact: its gradient pairs take at most two values
+ * (as in a forest's round, from one base_score: ±0.5 and 0.25 or 1 from 0.5), every sum of
+ * which is exact. Then any order of adding, or subtracting, gives the same bits.
+ */
+static int
+exact_sums(const struct trainer *tr)
+{
+	struct gpair a = tr->gp[0], b = a;
+	int two = 0;
+
+	for (size_t i = 1; i < tr->n; i++) {
+		struct gpair x = tr->gp[i];
+
+		if (memcmp(&x, &a, sizeof x) == 0 || (two && memcmp(&x, &b, sizeof x) == 0))
+			continue;
+		if (two)
+			return 0;
+		b = x;
+		two = 1;
+	}
+	return sums_exact((const double[]){a.g, a.h, b.g, b.h}, 4, tr->n);
 }
 
 struct update_ctx {
@@ -1619,6 +1764,7 @@ trainer_init(struct trainer *tr, const struct gbt_params *p, struct gbt_model *m
 	tr->nslots = tr->hoff[nf];
 	tr->gp = xmalloc(n * sizeof *tr->gp);
 	tr->rows = xmalloc(n * sizeof *tr->rows);
+	tr->hrows = tr->rows;
 	tr->tmp = xmalloc(n * sizeof *tr->tmp);
 	tr->unsampled = p->subsample < 1 ? xmalloc(n * sizeof *tr->unsampled) : NULL;
 	tr->eta = p->learning_rate / (double)p->num_parallel_tree;
@@ -1635,6 +1781,8 @@ trainer_free(struct trainer *tr)
 	free(tr->hoff);
 	free(tr->gp);
 	free(tr->rows);
+	free(tr->full);
+	free(tr->uhist);
 	free(tr->tmp);
 	free(tr->unsampled);
 	free(tr->w);
@@ -1815,6 +1963,8 @@ fit_binned(const struct gbt_params *p, const struct gbt_binned *b, const double 
 	gc.y = y;
 	for (long round = 0; round < p->n_estimators; round++) {
 		pool_run(tr.pool, (n + CHUNK_ROWS - 1) / CHUNK_ROWS, n * 16, grad_task, &gc);
+		tr.exact = n > 0 && exact_sums(&tr);
+		tr.full_valid = 0;
 		for (size_t k = 0; k < P; k++) {
 			struct gbt_tree *t = &m->trees[m->ntrees++];
 
