@@ -969,15 +969,36 @@ flush_candidates(const struct trainer *tr, const struct wnode *w, size_t j, doub
 	c->n = 0;
 }
 
+/* The running sums up to bin b (of h) as a candidate of c, unless the bin is empty. */
+static inline void
+scan_bin(const struct trainer *tr, const struct wnode *w, size_t j, double root_gain, int backward,
+         const struct hbin *h, uint32_t b, double *sg, double *sh, struct candidates *c,
+         struct split *best)
+{
+	*sg += h[b].g;
+	*sh += h[b].h;
+	c->g[c->n] = *sg;
+	c->h[c->n] = *sh;
+	c->bin[c->n] = b;
+	c->n += !(h[b].h == 0 && h[b].g == 0);
+	if (c->n == EVAL_BLOCK)
+		flush_candidates(tr, w, j, root_gain, backward, c, best);
+}
+
+#define SPARSE_MIN_BINS 64 /* a feature of this many bins may be scanned by its rows' bins */
+#define SPARSE_WORDS    4  /* their bitmap: 256 bins */
+
 /*
  * One direction of eval_feature: bins upwards, or downwards (backward) from the top one.
  * An empty bin (both sums exactly 0) repeats the previous candidate, which cannot win again
  * (update_best takes strictly better ones): the running sums are kept only after non-empty
  * bins (without a branch), EVAL_BLOCK at a time, then their gains computed and scanned.
+ * With set (a bitmap of the bins the node's rows fall in), only those bins are visited:
+ * the others are empty, and adding their zeros changes no sum.
  */
 static void
 scan_feature(const struct trainer *tr, const struct wnode *w, size_t j, double root_gain,
-             int backward, struct split *best)
+             int backward, const uint64_t *set, struct split *best)
 {
 	const struct hbin *h = w->hist + tr->hoff[j];
 	uint32_t nb = tr->m->nbins[j];
@@ -985,20 +1006,52 @@ scan_feature(const struct trainer *tr, const struct wnode *w, size_t j, double r
 	struct candidates c;
 
 	c.n = 0;
-	for (uint32_t k = 0; k < nb; k++) {
-		/* forward: bins up to b go left; backward: bins from b up go right */
-		uint32_t b = backward ? nb - 1 - k : k;
+	if (set && !backward) {
+		for (uint32_t k = 0; k < SPARSE_WORDS; k++)
+			for (uint64_t bits = set[k]; bits; bits &= bits - 1)
+				scan_bin(tr, w, j, root_gain, 0, h,
+				         64 * k + (uint32_t)__builtin_ctzll(bits), &sg, &sh, &c,
+				         best);
+	} else if (set) {
+		for (uint32_t k = SPARSE_WORDS; k-- > 0;)
+			for (uint64_t bits = set[k]; bits;) {
+				uint32_t top = 63 - (uint32_t)__builtin_clzll(bits);
 
-		sg += h[b].g;
-		sh += h[b].h;
-		c.g[c.n] = sg;
-		c.h[c.n] = sh;
-		c.bin[c.n] = b;
-		c.n += !(h[b].h == 0 && h[b].g == 0);
-		if (c.n == EVAL_BLOCK)
-			flush_candidates(tr, w, j, root_gain, backward, &c, best);
+				bits &= ~((uint64_t)1 << top);
+				scan_bin(tr, w, j, root_gain, 1, h, 64 * k + top, &sg, &sh, &c,
+				         best);
+			}
+	} else {
+		/* forward: bins up to b go left; backward: bins from b up go right */
+		for (uint32_t k = 0; k < nb; k++)
+			scan_bin(tr, w, j, root_gain, backward, h, backward ? nb - 1 - k : k, &sg,
+			         &sh, &c, best);
 	}
 	flush_candidates(tr, w, j, root_gain, backward, &c, best);
+}
+
+/*
+ * The bins (not missing) of feature j that w's rows fall in, as a bitmap in set: 1, or 0
+ * when the feature has few bins or the node too many rows for that to be quicker than
+ * going through every bin.
+ */
+static int
+node_bins(const struct trainer *tr, const struct wnode *w, size_t j, uint64_t *set)
+{
+	uint32_t nb = tr->m->nbins[j];
+	const uint8_t *col;
+
+	if (tr->bins->wide || nb < SPARSE_MIN_BINS || 2 * (w->end - w->begin) >= nb)
+		return 0;
+	col = tr->bins->cbins8 + j * tr->n;
+	memset(set, 0, SPARSE_WORDS * sizeof *set);
+	for (size_t i = w->begin; i < w->end; i++) {
+		uint32_t b = col[tr->rows[i]];
+
+		if (b < nb)
+			set[b >> 6] |= (uint64_t)1 << (b & 63);
+	}
+	return 1;
 }
 
 /*
@@ -1012,11 +1065,13 @@ eval_feature(const struct trainer *tr, const struct wnode *w, size_t j, double r
              struct split *best)
 {
 	const struct hbin *missing = w->hist + tr->hoff[j] + tr->m->nbins[j];
+	uint64_t bits[SPARSE_WORDS];
+	const uint64_t *set = node_bins(tr, w, j, bits) ? bits : NULL;
 
-	scan_feature(tr, w, j, root_gain, 0, best);
+	scan_feature(tr, w, j, root_gain, 0, set, best);
 	/* backward only when the node has missing values of this feature */
 	if (missing->h != 0 || missing->g != 0)
-		scan_feature(tr, w, j, root_gain, 1, best);
+		scan_feature(tr, w, j, root_gain, 1, set, best);
 }
 
 struct level_eval {
