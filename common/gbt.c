@@ -637,17 +637,6 @@ bin_at(const struct trainer *tr, size_t row, size_t j)
 	return b->wide ? b->cbins16[j * tr->n + row] : b->cbins8[j * tr->n + row];
 }
 
-static void
-prefetch_bin(const struct trainer *tr, size_t row, size_t j)
-{
-	const struct gbt_binned *b = tr->bins;
-
-	if (b->wide)
-		__builtin_prefetch(b->cbins16 + j * tr->n + row);
-	else
-		__builtin_prefetch(b->cbins8 + j * tr->n + row);
-}
-
 /* A slice of one node's rows: the unit of parallel histogram and partition work. */
 struct task {
 	size_t node, chunk, begin, end, nleft;
@@ -1114,19 +1103,28 @@ partition_task(void *ctx, size_t ti)
 	uint32_t miss = tr->bins->missing_code[j];
 	int dleft = tree->default_left[t->node];
 	uint32_t sbin = tr->w[t->node].split_bin;
+	/* in locals: the stores to tmp could otherwise be taken to change them */
+	const uint32_t *rows = tr->rows;
+	uint32_t *tmp = tr->tmp;
+	const size_t begin = t->begin, end = t->end;
+	const uint8_t *c8 = tr->bins->wide ? NULL : tr->bins->cbins8 + j * tr->n;
+	const uint16_t *c16 = tr->bins->wide ? tr->bins->cbins16 + j * tr->n : NULL;
 
-	for (size_t i = t->begin; i < t->end; i++) {
-		uint32_t r = tr->rows[i], b;
+	for (size_t i = begin; i < end; i++) {
+		uint32_t r = rows[i], b;
 		size_t go_left;
 
-		if (i + PREFETCH < t->end)
-			prefetch_bin(tr, tr->rows[i + PREFETCH], j);
-		b = bin_at(tr, r, j);
+		if (i + PREFETCH < end) {
+			uint32_t a = rows[i + PREFETCH];
+
+			__builtin_prefetch(c8 ? (const void *)(c8 + a) : (const void *)(c16 + a));
+		}
+		b = c8 ? c8[r] : c16[r];
 		go_left = b == miss ? (size_t)dleft : b < sbin;
 
 		/* branch-free: both ends of the unfilled middle get r; only one end advances */
-		tr->tmp[t->begin + nl] = r;
-		tr->tmp[t->end - 1 - nr] = r;
+		tmp[begin + nl] = r;
+		tmp[end - 1 - nr] = r;
 		nl += go_left;
 		nr += 1 - go_left;
 	}
