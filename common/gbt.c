@@ -780,19 +780,23 @@ hist_task(void *ctx, size_t ti)
 	const int wide = tr->bins->wide;
 	const uint8_t *bins8 = tr->bins->bins8;
 	const uint16_t *bins16 = tr->bins->bins16;
+	/* in locals: a store through the may_alias f64x2 could otherwise change them */
+	const uint32_t *rows = tr->hrows;
+	const struct gpair *gp = tr->gp;
+	const size_t end = t->end;
 
 	memset(h, 0, tr->nslots * sizeof *h);
 	/* Two rows at a time, feature by feature: a bin still gets its rows in row order. */
 	size_t i = t->begin;
-	for (; i + 1 < t->end; i += 2) {
-		uint32_t r0 = tr->hrows[i], r1 = tr->hrows[i + 1];
-		f64x2 v0 = {tr->gp[r0].g, tr->gp[r0].h}, v1 = {tr->gp[r1].g, tr->gp[r1].h};
+	for (; i + 1 < end; i += 2) {
+		uint32_t r0 = rows[i], r1 = rows[i + 1];
+		f64x2 v0 = {gp[r0].g, gp[r0].h}, v1 = {gp[r1].g, gp[r1].h};
 
-		if (i + PREFETCH + 1 < t->end) {
-			uint32_t a0 = tr->hrows[i + PREFETCH], a1 = tr->hrows[i + PREFETCH + 1];
+		if (i + PREFETCH + 1 < end) {
+			uint32_t a0 = rows[i + PREFETCH], a1 = rows[i + PREFETCH + 1];
 
-			__builtin_prefetch(&tr->gp[a0]);
-			__builtin_prefetch(&tr->gp[a1]);
+			__builtin_prefetch(&gp[a0]);
+			__builtin_prefetch(&gp[a1]);
 			__builtin_prefetch(wide ? (const void *)(bins16 + (size_t)a0 * nf)
 			                        : (const void *)(bins8 + (size_t)a0 * nf));
 			__builtin_prefetch(wide ? (const void *)(bins16 + (size_t)a1 * nf)
@@ -819,9 +823,9 @@ hist_task(void *ctx, size_t ti)
 			}
 		}
 	}
-	for (; i < t->end; i++) {
-		uint32_t r = tr->hrows[i];
-		f64x2 v = {tr->gp[r].g, tr->gp[r].h};
+	for (; i < end; i++) {
+		uint32_t r = rows[i];
+		f64x2 v = {gp[r].g, gp[r].h};
 
 		if (wide) {
 			const uint16_t *b = bins16 + (size_t)r * nf;
