@@ -1111,8 +1111,9 @@ partition_task(void *ctx, size_t ti)
 	const uint32_t *rows = tr->rows;
 	uint32_t *tmp = tr->tmp;
 	const size_t begin = t->begin, end = t->end;
-	const uint8_t *c8 = tr->bins->wide ? NULL : tr->bins->cbins8 + j * tr->n;
-	const uint16_t *c16 = tr->bins->wide ? tr->bins->cbins16 + j * tr->n : NULL;
+	const int wide = tr->bins->wide;
+	const uint8_t *c8 = wide ? NULL : tr->bins->cbins8 + j * tr->n;
+	const uint16_t *c16 = wide ? tr->bins->cbins16 + j * tr->n : NULL;
 
 	for (size_t i = begin; i < end; i++) {
 		uint32_t r = rows[i], b;
@@ -1121,9 +1122,9 @@ partition_task(void *ctx, size_t ti)
 		if (i + PREFETCH < end) {
 			uint32_t a = rows[i + PREFETCH];
 
-			__builtin_prefetch(c8 ? (const void *)(c8 + a) : (const void *)(c16 + a));
+			__builtin_prefetch(wide ? (const void *)(c16 + a) : (const void *)(c8 + a));
 		}
-		b = c8 ? c8[r] : c16[r];
+		b = wide ? c16[r] : c8[r];
 		go_left = b == miss ? (size_t)dleft : b < sbin;
 
 		/* branch-free: both ends of the unfilled middle get r; only one end advances */
