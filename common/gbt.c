@@ -841,6 +841,25 @@ hist_task(void *ctx, size_t ti)
 	}
 }
 
+/* out = a + b and out = a − b, slot by slot (out may be a) */
+static void
+hist_add(struct hbin *out, const struct hbin *a, const struct hbin *b, size_t ns)
+{
+	for (size_t s = 0; s < ns; s++) {
+		out[s].g = a[s].g + b[s].g;
+		out[s].h = a[s].h + b[s].h;
+	}
+}
+
+static void
+hist_sub(struct hbin *out, const struct hbin *a, const struct hbin *b, size_t ns)
+{
+	for (size_t s = 0; s < ns; s++) {
+		out[s].g = a[s].g - b[s].g;
+		out[s].h = a[s].h - b[s].h;
+	}
+}
+
 /* Add the chunk histograms of each node in chunk order: the same sums for any thread count. */
 static void
 hist_reduce(void *ctx, size_t ti)
@@ -854,14 +873,8 @@ hist_reduce(void *ctx, size_t ti)
 		return;
 	dst = tr->w[t->node].hist;
 	memcpy(dst, tr->scratch + ti * ns, ns * sizeof *dst);
-	for (size_t k = ti + 1; k < tr->ntasks && tr->tasks[k].node == t->node; k++) {
-		const struct hbin *src = tr->scratch + k * ns;
-
-		for (size_t s = 0; s < ns; s++) {
-			dst[s].g += src[s].g;
-			dst[s].h += src[s].h;
-		}
-	}
+	for (size_t k = ti + 1; k < tr->ntasks && tr->tasks[k].node == t->node; k++)
+		hist_add(dst, dst, tr->scratch + k * ns, ns);
 }
 
 static void
@@ -1260,11 +1273,7 @@ child_hists(struct trainer *tr, const size_t *split, size_t nsplit, int which)
 		const struct hbin *ph = tr->w[split[k]].hist, *sh = tr->w[small[k]].hist;
 		struct hbin *bh = tr->w[small[k] == l ? r : l].hist;
 
-		/* sibling = parent − smaller child */
-		for (size_t s = 0; s < tr->nslots; s++) {
-			bh[s].g = ph[s].g - sh[s].g;
-			bh[s].h = ph[s].h - sh[s].h;
-		}
+		hist_sub(bh, ph, sh, tr->nslots); /* sibling = parent − smaller child */
 	}
 	free(small);
 }
@@ -1315,17 +1324,11 @@ root_hist(struct trainer *tr)
 		memset(tr->uhist, 0, ns * sizeof *tr->uhist);
 	if (!tr->full_valid) {
 		build_hists(tr, tr->level, 1);
-		for (size_t k = 0; k < ns; k++) {
-			tr->full[k].g = h[k].g + tr->uhist[k].g;
-			tr->full[k].h = h[k].h + tr->uhist[k].h;
-		}
+		hist_add(tr->full, h, tr->uhist, ns);
 		tr->full_valid = 1;
 		return;
 	}
-	for (size_t k = 0; k < ns; k++) {
-		h[k].g = tr->full[k].g - tr->uhist[k].g;
-		h[k].h = tr->full[k].h - tr->uhist[k].h;
-	}
+	hist_sub(h, tr->full, tr->uhist, ns);
 }
 
 /*
@@ -1474,9 +1477,10 @@ grad_task(void *ctx, size_t task)
 }
 
 /*
- * Whether every sum of at most n of the values v[0 .. k), and every difference of two such
- * sums, is exact in double: each value is a multiple of 2^lo below 2^hi in magnitude, so
- * such a sum is a multiple of 2^lo below n · 2^hi, which takes hi − lo + log2 n bits.
+ * Whether every sum of at most n of the values v[0 .. k) is exact in double: each value is a
+ * multiple of 2^lo below 2^hi in magnitude, so such a sum is a multiple of 2^lo below n · 2^hi,
+ * which takes hi − lo + log2 n bits. A sum minus a sum of some of its values (a sibling's or
+ * a root's histogram, a split's other side) is itself such a sum, so exact too.
  */
 static int
 sums_exact(const double *v, size_t k, size_t n)
