@@ -562,7 +562,14 @@ fill(struct stream_reader *r, size_t need)
 		}
 	}
 	while (r->end - r->start < need && !r->eof) {
-		ssize_t got = read(r->fd, r->buf + r->end, r->cap - r->end);
+		/* READ_CHUNK at least, but no more of a large object than is needed: what is read
+		 * past an object is moved to the buffer's start for the next one */
+		size_t want = r->start + need - r->end, room = r->cap - r->end;
+		ssize_t got;
+
+		if (want < READ_CHUNK)
+			want = READ_CHUNK;
+		got = read(r->fd, r->buf + r->end, want < room ? want : room);
 
 		if (got < 0) {
 			if (errno == EINTR)
@@ -827,8 +834,9 @@ read_str_column(struct stream_reader *r, struct batch *b, size_t j, const msgpac
 	return 0;
 }
 
-int
-stream_read_batch(struct stream_reader *r, struct batch *b)
+/* stream_read_batch, and stream_read_batch_raw with raw (NULL: copy every column into b). */
+static int
+read_batch(struct stream_reader *r, struct batch *b, const unsigned char **raw)
 {
 	const msgpack_object *o = &r->obj.data, *tag, *n;
 	uint64_t nrows;
@@ -886,7 +894,13 @@ stream_read_batch(struct stream_reader *r, struct batch *b)
 				            "doubles",
 				            (unsigned long long)r->batches, r->schema.cols[j].name,
 				            (unsigned long long)nrows);
+			if (raw && host_is_le()) {
+				raw[j] = (const unsigned char *)c->via.bin.ptr;
+				continue;
+			}
 			copy_le(b->cols[j].f64, c->via.bin.ptr, (size_t)nrows, 8);
+			if (raw)
+				raw[j] = (const unsigned char *)b->cols[j].f64;
 		} else if (read_str_column(r, b, j, c, (size_t)nrows) != 0) {
 			return -1;
 		}
@@ -894,6 +908,18 @@ stream_read_batch(struct stream_reader *r, struct batch *b)
 	b->nrows = (size_t)nrows;
 	r->rows += nrows;
 	return 1;
+}
+
+int
+stream_read_batch(struct stream_reader *r, struct batch *b)
+{
+	return read_batch(r, b, NULL);
+}
+
+int
+stream_read_batch_raw(struct stream_reader *r, struct batch *b, const unsigned char **raw)
+{
+	return read_batch(r, b, raw);
 }
 
 struct stream_reader *

@@ -116,6 +116,13 @@ struct stream_reader;
 struct stream_reader *stream_reader_open(FILE *fp, const char *name, char *err, size_t errsize);
 const struct schema *stream_reader_schema(const struct stream_reader *r);
 int stream_read_batch(struct stream_reader *r, struct batch *b);
+/*
+ * stream_read_batch without copying the numbers: raw[j] (one entry per column) points at
+ * column j's nrows doubles in host order, if j is a COL_F64 column: on a little-endian host
+ * in the reader's buffer (unaligned; valid until the next read), with b's f64 array left
+ * unfilled, else in b's. Text columns are read into b.
+ */
+int stream_read_batch_raw(struct stream_reader *r, struct batch *b, const unsigned char **raw);
 const char *stream_reader_error(const struct stream_reader *r);
 uint64_t stream_reader_rows(const struct stream_reader *r);
 void stream_reader_close(struct stream_reader *r);
