@@ -66,25 +66,16 @@ sha_names(struct sha256 *s, const struct dataset *d)
 static void
 sha_rows(struct sha256 *s, const double *x, const double *y, size_t nf, size_t r0, size_t r1)
 {
-	unsigned char buf[8 * 2048];
-	size_t fill = 0, rowbytes = 8 * (nf + 1);
-
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	/* rows of little-endian doubles are already the bytes to hash */
-	if (rowbytes <= sizeof buf) {
-		for (size_t i = r0; i < r1; i++) {
-			if (fill + rowbytes > sizeof buf) {
-				sha256_update(s, buf, fill);
-				fill = 0;
-			}
-			memcpy(buf + fill, x + i * nf, rowbytes - 8);
-			memcpy(buf + fill + rowbytes - 8, &y[i], 8);
-			fill += rowbytes;
-		}
-		sha256_update(s, buf, fill);
-		return;
+	/* rows of little-endian doubles are already the bytes to hash: hashed where they are */
+	for (size_t i = r0; i < r1; i++) {
+		sha256_update(s, x + i * nf, 8 * nf);
+		sha256_update(s, &y[i], 8);
 	}
-#endif
+#else
+	unsigned char buf[8 * 2048];
+	size_t fill = 0;
+
 	for (size_t i = r0; i < r1; i++) {
 		for (size_t j = 0; j <= nf; j++) {
 			double v = j == nf ? y[i] : x[i * nf + j];
@@ -101,6 +92,7 @@ sha_rows(struct sha256 *s, const double *x, const double *y, size_t nf, size_t r
 		}
 	}
 	sha256_update(s, buf, fill);
+#endif
 }
 
 /*
@@ -164,8 +156,34 @@ hasher_publish(struct hasher *h, size_t avail, int done)
  * then NaN; add_batch then finds which).
  */
 #define TILE_ROWS 64
+
+/* A batch's numbers where stream_read_batch_raw leaves them: column j's at col[j], unaligned. */
+struct raw_batch {
+	const unsigned char **col;
+	size_t nrows;
+};
+
+static inline double
+raw_at(const unsigned char *col, size_t i)
+{
+	double v;
+
+	memcpy(&v, col + 8 * i, sizeof v);
+	return v;
+}
+
+/* Values i and i + 1 of a raw column. */
+static inline f64x2
+raw_at2(const unsigned char *col, size_t i)
+{
+	f64x2 v;
+
+	memcpy(&v, col + 8 * i, sizeof v);
+	return v;
+}
+
 static int
-transpose_batch(double *dst, size_t nf, const struct batch *b, const size_t *fcols)
+transpose_batch(double *dst, size_t nf, const struct raw_batch *b, const size_t *fcols)
 {
 	i64x2 bad = {0, 0};
 	int tail_bad = 0;
@@ -174,11 +192,11 @@ transpose_batch(double *dst, size_t nf, const struct batch *b, const size_t *fco
 		size_t i1 = i0 + TILE_ROWS < b->nrows ? i0 + TILE_ROWS : b->nrows, j = 0;
 
 		for (; j + 1 < nf; j += 2) {
-			const double *s0 = b->cols[fcols[j]].f64, *s1 = b->cols[fcols[j + 1]].f64;
+			const unsigned char *s0 = b->col[fcols[j]], *s1 = b->col[fcols[j + 1]];
 			size_t i = i0;
 
 			for (; i + 1 < i1; i += 2) {
-				f64x2 x0 = *(const f64x2 *)&s0[i], x1 = *(const f64x2 *)&s1[i];
+				f64x2 x0 = raw_at2(s0, i), x1 = raw_at2(s1, i);
 
 				f64x2 t0 = x0 - x0, t1 = x1 - x1; /* NaN for NaN and ±inf, else 0 */
 
@@ -187,17 +205,21 @@ transpose_batch(double *dst, size_t nf, const struct batch *b, const size_t *fco
 				*(f64x2 *)&dst[(i + 1) * nf + j] = (f64x2){x0[1], x1[1]};
 			}
 			for (; i < i1; i++) {
-				tail_bad |= !isfinite(s0[i]) || !isfinite(s1[i]);
-				dst[i * nf + j] = s0[i];
-				dst[i * nf + j + 1] = s1[i];
+				double x0 = raw_at(s0, i), x1 = raw_at(s1, i);
+
+				tail_bad |= !isfinite(x0) || !isfinite(x1);
+				dst[i * nf + j] = x0;
+				dst[i * nf + j + 1] = x1;
 			}
 		}
 		for (; j < nf; j++) {
-			const double *src = b->cols[fcols[j]].f64;
+			const unsigned char *src = b->col[fcols[j]];
 
 			for (size_t i = i0; i < i1; i++) {
-				tail_bad |= !isfinite(src[i]);
-				dst[i * nf + j] = src[i];
+				double x = raw_at(src, i);
+
+				tail_bad |= !isfinite(x);
+				dst[i * nf + j] = x;
 			}
 		}
 	}
@@ -206,8 +228,8 @@ transpose_batch(double *dst, size_t nf, const struct batch *b, const size_t *fco
 
 /* Check and append the rows of b (moving x and y under h's write lock, when hashing). */
 static int
-add_batch(struct dataset *d, const struct batch *b, const size_t *fcols, size_t tcol, size_t *cap,
-          struct hasher *h, const char *name, char *err, size_t errsize)
+add_batch(struct dataset *d, const struct raw_batch *b, const size_t *fcols, size_t tcol,
+          size_t *cap, struct hasher *h, const char *name, char *err, size_t errsize)
 {
 	size_t nf = d->nfeatures;
 
@@ -232,7 +254,7 @@ add_batch(struct dataset *d, const struct batch *b, const size_t *fcols, size_t 
 	}
 	for (size_t i = 0; i < b->nrows; i++) {
 		size_t row = d->nrows + i;
-		double t = b->cols[tcol].f64[i];
+		double t = raw_at(b->col[tcol], i);
 
 		if (t != 0 && t != 1)
 			return errf(err, errsize,
@@ -244,17 +266,18 @@ add_batch(struct dataset *d, const struct batch *b, const size_t *fcols, size_t 
 	/* row-major: checked while transposed, and searched only if a value is not finite */
 	if (d->layout == DATASET_COLUMNS || transpose_batch(d->x + d->nrows * nf, nf, b, fcols))
 		for (size_t j = 0; j < nf; j++) {
-			const double *src = b->cols[fcols[j]].f64;
+			const unsigned char *src = b->col[fcols[j]];
 
 			for (size_t i = 0; i < b->nrows; i++)
-				if (!isfinite(src[i]))
+				if (!isfinite(raw_at(src, i)))
 					return errf(err, errsize,
 					            "%s: row %zu, column \"%s\": feature %s", name,
 					            d->nrows + i + 1, d->features[j],
-					            isnan(src[i]) ? "missing or NaN" : "infinite");
+					            isnan(raw_at(src, i)) ? "missing or NaN"
+					                                  : "infinite");
 			if (d->layout == DATASET_COLUMNS)
 				memcpy(((double **)d->x)[j] + d->nrows, src,
-				       b->nrows * sizeof *src);
+				       b->nrows * sizeof(double));
 		}
 	d->nrows += b->nrows;
 	return 0;
@@ -284,6 +307,7 @@ read_stream(FILE *fp, const char *name, enum dataset_layout layout, struct datas
 	struct stream_reader *r;
 	const struct schema *s;
 	struct batch b;
+	struct raw_batch rb;
 	size_t *fcols, tcol = 0, nf = 0, cap = 0;
 	int rc = 0, got;
 
@@ -313,11 +337,13 @@ read_stream(FILE *fp, const char *name, enum dataset_layout layout, struct datas
 			h->tid = pthread_self(); /* no thread: the rows are hashed after reading */
 	}
 	batch_init(&b, s);
-	while (rc == 0 && (got = stream_read_batch(r, &b)) != 0) {
+	rb.col = xreallocarray(NULL, s->ncols, sizeof *rb.col);
+	while (rc == 0 && (got = stream_read_batch_raw(r, &b, rb.col)) != 0) {
+		rb.nrows = b.nrows;
 		if (got < 0)
 			rc = errf(err, errsize, "%s", stream_reader_error(r));
 		else
-			rc = add_batch(d, &b, fcols, tcol, &cap, h, name, err, errsize);
+			rc = add_batch(d, &rb, fcols, tcol, &cap, h, name, err, errsize);
 		if (rc == 0 && h)
 			hasher_publish(h, d->nrows, 0);
 	}
@@ -329,6 +355,7 @@ read_stream(FILE *fp, const char *name, enum dataset_layout layout, struct datas
 			pthread_join(h->tid, NULL);
 	}
 	batch_free(&b);
+	free(rb.col);
 	stream_reader_close(r);
 	free(fcols);
 	if (rc == 0 && d->nrows == 0)
