@@ -74,6 +74,20 @@ raw_split() {
 	assert_success
 }
 
+@test "fit-logreg l2 (C = 100 … 0.01) and none equal scikit-learn on 100k synthetic rows" {
+	synth_csv 100000 8 21 >s.csv
+	to_stream s.csv y >s.st
+	specs=()
+	for C in 100 10 1 0.1 0.01; do
+		fit-logreg --param C="$C" s.st >"s-$C.model"
+		specs+=("s-$C.model:l2:$C")
+	done
+	fit-logreg --param penalty=none s.st >none.model
+	run "$PY" "$ORACLE" s.csv y "${specs[@]}" none.model:none:1
+	assert_success
+	assert_output --partial "newton-cg: objective ours"
+}
+
 @test "fit-logreg with 60 features (conjugate gradients, no Hessian matrix) equals scikit-learn" {
 	synth_csv 3000 60 12 >s.csv
 	to_stream s.csv y >s.st
