@@ -116,6 +116,8 @@ struct pass {
 	int step;            /* grad/hess at z + dᵀx, d in theta (the full step) */
 	double t;            /* step (loss along the direction) */
 	int want_loss;       /* grad/hess: also sum the loss */
+	int want_hess;       /* grad/hess: also sum the Hessian (block_grad_hess) */
+	int from_z;          /* block_grad_hess: the Hessian alone, at the margins in pb->z */
 	double *part;        /* nblocks × stride partial sums */
 	size_t stride;
 	size_t next;
@@ -236,8 +238,10 @@ hess_add4(double *H, size_t p, const double *xe, const double *ad)
 
 /*
  * At θ: zᵢ = θᵀxᵢ, the loss Σ cᵢ·ℓᵢ (when asked), its gradient Σ cᵢ(σ(zᵢ) − yᵢ)·xᵢ and
- * Hessian Σ cᵢσ(zᵢ)(1 − σ(zᵢ))·xᵢxᵢᵀ (upper triangle, four rows at a time by hess_add4),
- * with xᵢ extended by 1 for the intercept. Partial layout: [loss, g[p], H[p×hess_row(p)]].
+ * Hessian Σ cᵢσ(zᵢ)(1 − σ(zᵢ))·xᵢxᵢᵀ (when asked; upper triangle, four rows at a time by
+ * hess_add4), with xᵢ extended by 1 for the intercept; or (from_z) the Hessian alone at the
+ * margins zᵢ a pass left in pb->z: the same sums as that pass would have made.
+ * Partial layout: [loss, g[p], H[p×hess_row(p)]].
  */
 static void
 block_grad_hess(struct pass *ps, size_t blk, size_t lo, size_t hi)
@@ -260,7 +264,7 @@ block_grad_hess(struct pass *ps, size_t blk, size_t lo, size_t hi)
 				continue;
 			}
 			extended_row(pb, i + r, x);
-			z = pass_z(ps, i + r);
+			z = ps->from_z ? pb->z[i + r] : pass_z(ps, i + r);
 			yi = pb->y[i + r];
 			c = pb->weight[yi == 1];
 			/* e = exp(−|z|): σ(z) and log(1 + exp(−ỹz)) = log1p(e) + max(−ỹz, 0) */
@@ -268,12 +272,16 @@ block_grad_hess(struct pass *ps, size_t blk, size_t lo, size_t hi)
 			s = z >= 0 ? 1 / (1 + e) : e / (1 + e);
 			gz = c * (s - yi);
 			dz = c * s * (1 - s);
-			if (ps->want_loss)
-				loss += c * (log1p(e) + fmax(yi == 1 ? -z : z, 0));
-			axpy(p, gz, x, g);
-			copy_scaled(p, dz, x, a);
+			if (!ps->from_z) {
+				if (ps->want_loss)
+					loss += c * (log1p(e) + fmax(yi == 1 ? -z : z, 0));
+				axpy(p, gz, x, g);
+			}
+			if (ps->want_hess)
+				copy_scaled(p, dz, x, a);
 		}
-		hess_add4(H, p, xe, ad);
+		if (ps->want_hess)
+			hess_add4(H, p, xe, ad);
 	}
 	acc[0] = loss;
 	free(xe);
@@ -369,21 +377,37 @@ penalty_value(const struct problem *pb, const double *theta)
 	return pb->l1 * s1 + pb->l2 / 2 * s2;
 }
 
+/* H (p × p, in full) from the upper triangle of a block_grad_hess sum, with the l2 term. */
+static void
+fill_hessian(const struct problem *pb, const double *sum, double *H)
+{
+	size_t p = pb->p, pp = hess_row(p);
+
+	for (size_t j = 0; j < p; j++)
+		for (size_t k = j; k < p; k++)
+			H[j * p + k] = H[k * p + j] = sum[1 + p + j * pp + k];
+	for (size_t j = 0; j < p; j++)
+		if (pb->pen[j])
+			H[j * p + j] += pb->l2;
+}
+
 /*
  * The smooth part's loss, gradient and Hessian at θ (the l2 term included; H filled in
- * full from its upper triangle). Also leaves zᵢ in pb->z; or, with a direction d (θ then
- * the point reached by the full step along it), zᵢ + dᵀxᵢ in pb->znew and dᵀxᵢ in pb->xd,
- * so that one pass tries the step and, when it is taken, has the next Hessian ready.
+ * full from its upper triangle; without want_hess, H is left as it was). Also leaves zᵢ in
+ * pb->z; or, with a direction d (θ then the point reached by the full step along it),
+ * zᵢ + dᵀxᵢ in pb->znew and dᵀxᵢ in pb->xd, so that one pass tries the step and, when it is
+ * taken, has the next Hessian ready. With pb->dw (no Hessian formed), want_hess is ignored.
  */
 static double
-grad_hess(struct problem *pb, const double *theta, const double *d, int want_loss, double *g,
-          double *H, double *part)
+grad_hess(struct problem *pb, const double *theta, const double *d, int want_loss, int want_hess,
+          double *g, double *H, double *part)
 {
 	size_t p = pb->p, pp = hess_row(p), stride = pb->dw ? 1 + 2 * p : 1 + p + p * pp;
 	double *sum = xreallocarray(NULL, stride, sizeof *sum), loss;
 	struct pass ps = {.pb = pb,
 	                  .block = pb->dw ? block_grad_dw : block_grad_hess,
 	                  .want_loss = want_loss,
+	                  .want_hess = want_hess,
 	                  .theta = d ? d : theta,
 	                  .step = d != NULL,
 	                  .part = part,
@@ -394,20 +418,34 @@ grad_hess(struct problem *pb, const double *theta, const double *d, int want_los
 	memcpy(g, sum + 1, p * sizeof *g);
 	if (pb->dw)
 		memcpy(pb->diag, sum + 1 + p, p * sizeof *pb->diag);
-	else
-		for (size_t j = 0; j < p; j++)
-			for (size_t k = j; k < p; k++)
-				H[j * p + k] = H[k * p + j] = sum[1 + p + j * pp + k];
+	else if (want_hess)
+		fill_hessian(pb, sum, H);
 	for (size_t j = 0; j < p; j++)
 		if (pb->pen[j]) {
 			g[j] += pb->l2 * theta[j];
 			if (pb->dw)
 				pb->diag[j] += pb->l2;
-			else
-				H[j * p + j] += pb->l2;
 		}
 	free(sum);
 	return loss;
+}
+
+/* The Hessian alone at the margins in pb->z (what grad_hess would have made there). */
+static void
+hess_at_z(struct problem *pb, double *H, double *part)
+{
+	size_t p = pb->p, stride = 1 + p + p * hess_row(p);
+	double *sum = xreallocarray(NULL, stride, sizeof *sum);
+	struct pass ps = {.pb = pb,
+	                  .block = block_grad_hess,
+	                  .want_hess = 1,
+	                  .from_z = 1,
+	                  .part = part,
+	                  .stride = stride};
+
+	pass_run(&ps, sum);
+	fill_hessian(pb, sum, H);
+	free(sum);
 }
 
 static double
@@ -683,16 +721,18 @@ solve(struct problem *pb, const struct logreg_config *cfg, double *theta, struct
 	double *Hd = xcalloc(p, sizeof *Hd), *trial = xcalloc(p, sizeof *trial);
 	double *part = xreallocarray(NULL, pb->nblocks, (1 + p + p * hess_row(p)) * sizeof *part);
 	double *gnew = xcalloc(p, sizeof *gnew), loss, F, gnorm, gnorm0;
-	int polished = 0;
+	double rlast = -1; /* ‖g‖/‖g₀‖ before the last step, when that was a full one */
+	int polished = 0, h_stale = 0; /* h_stale: H is not θ's (hess_at_z makes it) */
 	long it;
 
 	memset(theta, 0, p * sizeof *theta);
 	fit->converged = 0;
-	loss = grad_hess(pb, theta, NULL, 1, g, H, part);
+	loss = grad_hess(pb, theta, NULL, 1, 1, g, H, part);
 	F = loss + penalty_value(pb, theta);
 	gnorm = gnorm0 = subgrad_norm(pb, theta, g);
 	for (it = 0;; it++) {
-		double delta = 0, t = 1, Fnew, loss1;
+		double delta = 0, t = 1, Fnew, loss1, r = gnorm / gnorm0;
+		int want_h;
 
 		if (gnorm <= cfg->tol * gnorm0 || gnorm == 0) {
 			fit->converged = 1;
@@ -700,6 +740,10 @@ solve(struct problem *pb, const struct logreg_config *cfg, double *theta, struct
 		}
 		if (it >= cfg->max_iter)
 			break;
+		if (h_stale) {
+			hess_at_z(pb, H, part);
+			h_stale = 0;
+		}
 		if (pb->l1 > 0)
 			prox_direction(pb, theta, g, H, d, Hd);
 		else if (pb->dw) {
@@ -721,8 +765,15 @@ solve(struct problem *pb, const struct logreg_config *cfg, double *theta, struct
 		}
 		for (size_t j = 0; j < p; j++)
 			trial[j] = theta[j] + d[j];
-		/* H is not needed at θ any more: the pass leaves θ + d's there */
-		loss1 = grad_hess(pb, trial, d, 1, gnew, H, part);
+		/*
+		 * H is not needed at θ any more: the pass leaves θ + d's there; but not when the
+		 * step should end the fit: the quadratic convergence of the last full step,
+		 * r' ≈ r²·(r/rlast²), puts the next ‖g‖ well below tol. Should it not be, the
+		 * same H is made from the margins the pass keeps (hess_at_z), so the fit is
+		 * the same either way.
+		 */
+		want_h = pb->dw || !(rlast > 0 && r * r * r < 0.25 * cfg->tol * rlast * rlast);
+		loss1 = grad_hess(pb, trial, d, 1, want_h, gnew, H, part);
 		Fnew = loss1 + penalty_value(pb, trial);
 		if (-delta <= 1e-13 * fabs(F)) {
 			/*
@@ -755,9 +806,12 @@ solve(struct problem *pb, const struct logreg_config *cfg, double *theta, struct
 			pb->znew = z;
 			memcpy(g, gnew, p * sizeof *g);
 			loss = loss1;
+			h_stale = !want_h;
+			rlast = r;
 		} else {
 			/* a shorter step, or a polish that wants F from fresh margins */
-			loss = grad_hess(pb, theta, NULL, 1, g, H, part);
+			loss = grad_hess(pb, theta, NULL, 1, 1, g, H, part);
+			rlast = -1;
 		}
 		F = loss + penalty_value(pb, theta);
 		gnorm = subgrad_norm(pb, theta, g);

@@ -10,3 +10,9 @@ load helper
 	assert_line --index 0 --regexp '^sha256: (SHA instructions checked against the portable code|no SHA instructions here: portable code only)$'
 	assert_line --index 1 --regexp '^[0-9]+ checks, 0 failed$'
 }
+
+@test "fit-logreg's solver: a pass without the Hessian, then the Hessian from its margins, gives the same bits (1 and 3 threads)" {
+	run "$PIPEML_UNIT/logreg_test"
+	assert_success
+	assert_output --regexp '^[0-9]+ checks, 0 failed$'
+}
