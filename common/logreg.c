@@ -206,7 +206,14 @@ hess_row(size_t p)
 static void
 extended_row(const struct problem *pb, size_t i, double *x)
 {
-	memcpy(x, pb->x + i * pb->nf, pb->nf * sizeof *x);
+	const double *xi = pb->x + i * pb->nf;
+	size_t j = 0;
+
+	/* a few numbers: a loop, not a call to memcpy */
+	for (; j + 2 <= pb->nf; j += 2)
+		*(f64x2 *)&x[j] = *(const f64x2 *)&xi[j];
+	for (; j < pb->nf; j++)
+		x[j] = xi[j];
 	if (pb->intercept)
 		x[pb->nf] = 1;
 }
