@@ -79,7 +79,7 @@ $(OUTBIN)/%: tools/%.c $(LIB) $(HEADERS) | deps
 	@mkdir -p $(@D)
 	$(CC) $(ALLCFLAGS) -o $@ $< $(LIB) $(LDFLAGS) $(LIBS)
 
-$(BUILD)/unit/%: tests/unit/%.c $(LIB) $(HEADERS) | deps
+$(BUILD)/unit/%: tests/unit/%.c tests/unit/check.h $(LIB) $(HEADERS) | deps
 	@mkdir -p $(@D)
 	$(CC) $(ALLCFLAGS) -o $@ $< $(LIB) $(LDFLAGS) $(LIBS)
 
@@ -101,7 +101,7 @@ bench: all
 	@bash bench/run.sh
 
 lint: deps
-	clang-format --dry-run -Werror common/*.c common/*.h tools/*.c $(wildcard tests/unit/*.c)
+	clang-format --dry-run -Werror common/*.c common/*.h tools/*.c $(wildcard tests/unit/*.[ch])
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability,performance \
 		--std=c11 --inline-suppr --suppress=missingIncludeSystem -Icommon common tools
 	shellcheck -x .ci/run .ci/deps data/fetch.sh pipelines/*.sh tests/*.sh $(wildcard bench/*.sh)
@@ -109,7 +109,7 @@ lint: deps
 	shellcheck -s bash -x -e SC2154 tests/*.bats tests/*.bash
 
 format:
-	clang-format -i common/*.c common/*.h tools/*.c $(wildcard tests/unit/*.c)
+	clang-format -i common/*.c common/*.h tools/*.c $(wildcard tests/unit/*.[ch])
 
 install: all
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(MANDIR)/man1 \

@@ -46,18 +46,24 @@ raw_split() {
 	to_stream train.csv lead_indicator >train.st
 }
 
-@test "fit-logreg l2 (C = 100 … 0.01) and none equal scikit-learn on raw_data's training split" {
-	raw_split
-	specs=()
+# l2_and_none CSV TARGET STREAM: fit-logreg l2 with C = 100, 10, 1, 0.1, 0.01 and penalty
+# none on STREAM, each checked against scikit-learn on CSV by the oracle.
+l2_and_none() {
+	local specs=() C
 	for C in 100 10 1 0.1 0.01; do
-		fit-logreg --param C="$C" train.st >"l2-$C.model"
+		fit-logreg --param C="$C" "$3" >"l2-$C.model"
 		specs+=("l2-$C.model:l2:$C")
 	done
-	fit-logreg --param penalty=none train.st >none.model
+	fit-logreg --param penalty=none "$3" >none.model
 	specs+=(none.model:none:1)
-	run "$PY" "$ORACLE" train.csv lead_indicator "${specs[@]}"
+	run "$PY" "$ORACLE" "$1" "$2" "${specs[@]}"
 	assert_success
 	assert_output --partial "newton-cg: objective ours"
+}
+
+@test "fit-logreg l2 (C = 100 … 0.01) and none equal scikit-learn on raw_data's training split" {
+	raw_split
+	l2_and_none train.csv lead_indicator train.st
 }
 
 @test "fit-logreg l2, none and balanced weights equal scikit-learn on synthetic data" {
@@ -77,15 +83,7 @@ raw_split() {
 @test "fit-logreg l2 (C = 100 … 0.01) and none equal scikit-learn on 100k synthetic rows" {
 	synth_csv 100000 8 21 >s.csv
 	to_stream s.csv y >s.st
-	specs=()
-	for C in 100 10 1 0.1 0.01; do
-		fit-logreg --param C="$C" s.st >"s-$C.model"
-		specs+=("s-$C.model:l2:$C")
-	done
-	fit-logreg --param penalty=none s.st >none.model
-	run "$PY" "$ORACLE" s.csv y "${specs[@]}" none.model:none:1
-	assert_success
-	assert_output --partial "newton-cg: objective ours"
+	l2_and_none s.csv y s.st
 }
 
 @test "fit-logreg with 60 features (conjugate gradients, no Hessian matrix) equals scikit-learn" {

@@ -6,22 +6,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "csvin.h"
 #include "rng.h"
 #include "sha256.h"
 #include "strmap.h"
 #include "util.h"
-
-static int failures, checks;
-
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		checks++;                                                                          \
-		if (!(cond)) {                                                                     \
-			failures++;                                                                \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);   \
-		}                                                                                  \
-	} while (0)
 
 static void
 test_parse_f64(void)
@@ -343,6 +333,5 @@ main(int argc, char **argv)
 	test_strmap();
 	test_csvin();
 	test_atomic();
-	printf("%d checks, %d failed\n", checks, failures);
-	return failures != 0;
+	return check_summary();
 }

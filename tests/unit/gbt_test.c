@@ -4,21 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "dataset.h"
 #include "gbt.h"
 #include "search.h"
 #include "util.h"
-
-static int failures, checks;
-
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		checks++;                                                                          \
-		if (!(cond)) {                                                                     \
-			failures++;                                                                \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);   \
-		}                                                                                  \
-	} while (0)
 
 #define N 400
 
@@ -260,6 +250,5 @@ main(int argc, char **argv)
 	test_fit_predict();
 	test_threads_and_pack();
 	test_prepared();
-	printf("%d checks, %d failed\n", checks, failures);
-	return failures != 0;
+	return check_summary();
 }

@@ -8,16 +8,7 @@
 
 #include <stdio.h>
 
-static int failures, checks;
-
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		checks++;                                                                          \
-		if (!(cond)) {                                                                     \
-			failures++;                                                                \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);   \
-		}                                                                                  \
-	} while (0)
+#include "check.h"
 
 #define NROWS 40000 /* three blocks of BLOCK_ROWS: partial sums added in block order */
 #define NF    7
@@ -109,6 +100,5 @@ main(void)
 	free(pb.z);
 	free(pb.xd);
 	free(pb.znew);
-	printf("%d checks, %d failed\n", checks, failures);
-	return failures != 0;
+	return check_summary();
 }

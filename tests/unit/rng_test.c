@@ -3,18 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "check.h"
 #include "rng.h"
-
-static int failures, checks;
-
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		checks++;                                                                          \
-		if (!(cond)) {                                                                     \
-			failures++;                                                                \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);   \
-		}                                                                                  \
-	} while (0)
 
 /* Reference values from an independent Python implementation of splitmix64 + xoshiro256**. */
 static void
@@ -169,6 +159,5 @@ main(void)
 	test_normal();
 	test_streams();
 	test_np_rng();
-	printf("%d checks, %d failed\n", checks, failures);
-	return failures != 0;
+	return check_summary();
 }
