@@ -738,7 +738,7 @@ solve(struct problem *pb, const struct logreg_config *cfg, double *theta, struct
 	F = loss + penalty_value(pb, theta);
 	gnorm = gnorm0 = subgrad_norm(pb, theta, g);
 	for (it = 0;; it++) {
-		double delta = 0, t = 1, Fnew, loss1, r = gnorm / gnorm0;
+		double delta = 0, t = 1, Fnew, loss1, r;
 		int want_h;
 
 		if (gnorm <= cfg->tol * gnorm0 || gnorm == 0) {
@@ -747,6 +747,7 @@ solve(struct problem *pb, const struct logreg_config *cfg, double *theta, struct
 		}
 		if (it >= cfg->max_iter)
 			break;
+		r = gnorm / gnorm0; /* gnorm0 > 0: else gnorm = 0 above */
 		if (h_stale) {
 			hess_at_z(pb, H, part);
 			h_stale = 0;
