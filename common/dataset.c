@@ -149,14 +149,6 @@ hasher_publish(struct hasher *h, size_t avail, int done)
 	pthread_mutex_unlock(&h->lock);
 }
 
-/*
- * The feature columns fcols of b as rows of nf into dst, a tile of TILE_ROWS rows at a time:
- * each column is read in runs and each row written whole, within a few cache lines; two
- * columns by two rows at once. Returns nonzero when a value is NaN or infinite (x − x is
- * then NaN; add_batch then finds which).
- */
-#define TILE_ROWS 64
-
 /* A batch's numbers where stream_read_batch_raw leaves them: column j's at col[j], unaligned. */
 struct raw_batch {
 	const unsigned char **col;
@@ -182,6 +174,13 @@ raw_at2(const unsigned char *col, size_t i)
 	return v;
 }
 
+/*
+ * The feature columns fcols of b as rows of nf into dst, a tile of TILE_ROWS rows at a time:
+ * each column is read in runs and each row written whole, within a few cache lines; two
+ * columns by two rows at once. Returns nonzero when a value is NaN or infinite (x − x is
+ * then NaN; add_batch then finds which).
+ */
+#define TILE_ROWS 64
 static int
 transpose_batch(double *dst, size_t nf, const struct raw_batch *b, const size_t *fcols)
 {
@@ -197,7 +196,6 @@ transpose_batch(double *dst, size_t nf, const struct raw_batch *b, const size_t 
 
 			for (; i + 1 < i1; i += 2) {
 				f64x2 x0 = raw_at2(s0, i), x1 = raw_at2(s1, i);
-
 				f64x2 t0 = x0 - x0, t1 = x1 - x1; /* NaN for NaN and ±inf, else 0 */
 
 				bad |= (t0 != t0) | (t1 != t1);
