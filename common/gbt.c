@@ -6,9 +6,10 @@
  * grows each tree depth by depth: a histogram of gradient and hessian sums per node and
  * bin, the sibling's histogram as parent minus the smaller child, the best split of each
  * node by scanning the bins both ways (missing values right, then left), and an in-place
- * stable partition of the node's rows. Work is split into chunks whose boundaries depend
- * on the data only, and partial sums are added in chunk order, so the result is the same
- * bit for bit for any number of threads.
+ * stable partition of the node's rows. In a round whose sums are all exact (a forest's), the
+ * histograms of features of few bins may be counted from bitmaps instead (count_task). Work
+ * is split into chunks whose boundaries depend on the data only, and partial sums are added
+ * in chunk order, so the result is the same bit for bit for any number of threads.
  */
 #include <limits.h>
 #include <math.h>
@@ -18,16 +19,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define HAVE_X86_COUNT 1
+#endif
+
 #include "gbt.h"
 #include "rng.h"
 #include "util.h"
 
-#define RT_EPS        1e-6 /* XGBoost's kRtEps: a split must gain more than this */
-#define CHUNK_ROWS    32768
-#define MAX_CHUNKS    16
-#define PREFETCH      16    /* rows ahead to prefetch when building a histogram */
-#define PREDICT_BLOCK 64    /* rows that go through the trees together */
-#define POOL_MIN_WORK 65536 /* row × feature steps below which a pool_run stays on one thread */
+#define RT_EPS         1e-6 /* XGBoost's kRtEps: a split must gain more than this */
+#define CHUNK_ROWS     32768
+#define MAX_CHUNKS     16
+#define PREFETCH       16    /* rows ahead to prefetch when building a histogram */
+#define PREDICT_BLOCK  64    /* rows that go through the trees together */
+#define POOL_MIN_WORK  65536 /* row × feature steps below which a pool_run stays on one thread */
+#define COUNT_MAX_BINS 32    /* features of at most this many bins may be counted (count_task) */
 
 /* ---- parameters ---- */
 
@@ -398,6 +405,16 @@ struct gbt_binned {
 	uint16_t *bins16;
 	uint8_t *cbins8; /* the same, nfeatures × nrows, for partitions */
 	uint16_t *cbins16;
+	/*
+	 * For counting histograms (count_task): each feature of at most COUNT_MAX_BINS bins
+	 * as bitmaps of rows (bit i of word i / 64: row i; bwords words each, padded with
+	 * zeros to a multiple of 8): its rows with bin <= b, for b < nbins − 1, from
+	 * cum + cum_first[j] · bwords on (cum_first[j] = SIZE_MAX: not counted), and its rows
+	 * missing a value, at miss + miss_first[j] · bwords (SIZE_MAX: none missing).
+	 */
+	size_t bwords, ncum, nmiss;
+	size_t *cum_first, *miss_first;
+	uint64_t *cum, *miss;
 };
 
 struct binning {
@@ -570,6 +587,89 @@ bin_rows(void *ctx, size_t task)
 	}
 }
 
+/* ---- counting: popcounts of bitmaps ---- */
+
+/*
+ * For each of the k bitmaps c[0 .. k) (w words each, w a multiple of 8), the rows it has in
+ * common with a and with z: cnt[i] = popcount(a & c_i), zcnt[i] = popcount(z & c_i).
+ */
+typedef void count_fn(const uint64_t *a, const uint64_t *z, const uint64_t *c, size_t k, size_t w,
+                      uint32_t *cnt, uint32_t *zcnt);
+
+static void
+count_portable(const uint64_t *a, const uint64_t *z, const uint64_t *c, size_t k, size_t w,
+               uint32_t *cnt, uint32_t *zcnt)
+{
+	for (size_t i = 0; i < k; i++, c += w) {
+		uint64_t ca = 0, cz = 0;
+
+		for (size_t t = 0; t < w; t++) {
+			ca += (uint64_t)__builtin_popcountll(a[t] & c[t]);
+			cz += (uint64_t)__builtin_popcountll(z[t] & c[t]);
+		}
+		cnt[i] = (uint32_t)ca;
+		zcnt[i] = (uint32_t)cz;
+	}
+}
+
+#ifdef HAVE_X86_COUNT
+__attribute__((target("popcnt"))) static void
+count_popcnt(const uint64_t *a, const uint64_t *z, const uint64_t *c, size_t k, size_t w,
+             uint32_t *cnt, uint32_t *zcnt)
+{
+	for (size_t i = 0; i < k; i++, c += w) {
+		uint64_t ca = 0, cz = 0;
+
+		for (size_t t = 0; t < w; t++) {
+			ca += (uint64_t)__builtin_popcountll(a[t] & c[t]);
+			cz += (uint64_t)__builtin_popcountll(z[t] & c[t]);
+		}
+		cnt[i] = (uint32_t)ca;
+		zcnt[i] = (uint32_t)cz;
+	}
+}
+
+/* eight words at a time with VPOPCNTQ */
+__attribute__((target("avx512f,avx512vpopcntdq"))) static void
+count_avx512(const uint64_t *a, const uint64_t *z, const uint64_t *c, size_t k, size_t w,
+             uint32_t *cnt, uint32_t *zcnt)
+{
+	for (size_t i = 0; i < k; i++, c += w) {
+		__m512i ca = _mm512_setzero_si512(), cz = _mm512_setzero_si512();
+
+		for (size_t t = 0; t < w; t += 8) {
+			__m512i x = _mm512_loadu_si512((const void *)(c + t));
+			__m512i xa = _mm512_and_si512(x, _mm512_loadu_si512((const void *)(a + t)));
+			__m512i xz = _mm512_and_si512(x, _mm512_loadu_si512((const void *)(z + t)));
+
+			ca = _mm512_add_epi64(ca, _mm512_popcnt_epi64(xa));
+			cz = _mm512_add_epi64(cz, _mm512_popcnt_epi64(xz));
+		}
+		cnt[i] = (uint32_t)_mm512_reduce_add_epi64(ca);
+		zcnt[i] = (uint32_t)_mm512_reduce_add_epi64(cz);
+	}
+}
+#endif
+
+static count_fn *count_words = count_portable;
+/* how many words count_words goes through in the time a histogram adds one row's value */
+static size_t count_speed = 1;
+static pthread_once_t count_once = PTHREAD_ONCE_INIT;
+
+static void
+count_choose(void)
+{
+#ifdef HAVE_X86_COUNT
+	__builtin_cpu_init();
+	if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vpopcntdq")) {
+		count_words = count_avx512;
+		count_speed = 4;
+	} else if (__builtin_cpu_supports("popcnt")) {
+		count_words = count_popcnt;
+	}
+#endif
+}
+
 /* ---- growing one tree ---- */
 
 struct gpair {
@@ -596,6 +696,7 @@ struct wnode {
 	double g, h;
 	uint32_t split_bin;
 	int depth;
+	int counted; /* its histogram's counted features by count_task */
 	struct hbin *hist;
 };
 
@@ -611,6 +712,13 @@ struct trainer {
 	 * root histogram may be all rows' (full, once a round) minus its unsampled rows' */
 	int exact, full_valid;
 	struct hbin *full, *uhist;
+	/* counting (exact rounds with the bins' bitmaps): the round's gradient pairs are gv[0]
+	 * and gv[1], the rows of gv[1] marked in zbits; rowfeat: the features not counted */
+	int counting, rows_only;
+	struct gpair gv[2];
+	uint64_t *zbits, *cbits;
+	uint32_t *ccnt;
+	size_t *rowfeat, nrowfeat, *cnodes, ncnodes, cnodes_cap;
 	const uint32_t *hrows; /* the rows histograms are built from: rows, or another list */
 	uint32_t *rows, *tmp, *unsampled;
 	size_t nsampled, nunsampled;
@@ -769,6 +877,30 @@ only_chunk(const struct trainer *tr, size_t ti)
 	return t->chunk == 0 && (ti + 1 == tr->ntasks || tr->tasks[ti + 1].node != t->node);
 }
 
+/* hist_task's work on a counted node: the features not counted (exact sums: any order). */
+static void
+hist_uncounted(const struct trainer *tr, const struct task *t, struct hbin *h)
+{
+	const size_t nf = tr->nf, nrf = tr->nrowfeat, *rowfeat = tr->rowfeat, *hoff = tr->hoff;
+	const uint32_t *rows = tr->hrows;
+	const struct gpair *gp = tr->gp;
+
+	if (nrf == 0)
+		return;
+	for (size_t i = t->begin; i < t->end; i++) {
+		uint32_t r = rows[i];
+		f64x2 v = {gp[r].g, gp[r].h};
+
+		for (size_t k = 0; k < nrf; k++) {
+			size_t j = rowfeat[k];
+			uint32_t b = tr->bins->wide ? tr->bins->bins16[(size_t)r * nf + j]
+			                            : tr->bins->bins8[(size_t)r * nf + j];
+
+			*(f64x2 *)&h[hoff[j] + b] += v;
+		}
+	}
+}
+
 static void
 hist_task(void *ctx, size_t ti)
 {
@@ -786,6 +918,10 @@ hist_task(void *ctx, size_t ti)
 	const size_t end = t->end;
 
 	memset(h, 0, tr->nslots * sizeof *h);
+	if (tr->w[t->node].counted) {
+		hist_uncounted(tr, t, h);
+		return;
+	}
 	/* Two rows at a time, feature by feature: a bin still gets its rows in row order. */
 	size_t i = t->begin;
 	for (; i + 1 < end; i += 2) {
@@ -877,9 +1013,114 @@ hist_reduce(void *ctx, size_t ti)
 		hist_add(dst, dst, tr->scratch + k * ns, ns);
 }
 
+/* A histogram slot of n rows, z of them with gradient pair gv[1]: exactly their sum (exact
+ * sums), +0 for none, as adding them one by one gives. */
+static void
+count_slot(const struct trainer *tr, struct hbin *slot, uint32_t n, uint32_t z)
+{
+	double a = (double)(n - z), b = (double)z;
+
+	slot->g = (a * tr->gv[0].g + b * tr->gv[1].g) + 0.0;
+	slot->h = (a * tr->gv[0].h + b * tr->gv[1].h) + 0.0;
+}
+
+/*
+ * Set the bits of rows[0 .. n) in the bitmap a (zeroed). A node's rows are in increasing
+ * order (sample_rows draws them so; partitions are stable): each word is then gathered in a
+ * register and stored after every row, without a branch or a load; should a row come before
+ * the last one, they are set one by one.
+ */
+static void
+row_bitmap(const uint32_t *rows, size_t n, uint64_t *a)
+{
+	uint64_t cur = 0;
+	uint32_t last = 0;
+	size_t i;
+
+	for (i = 0; i < n && rows[i] >= last; i++) {
+		uint32_t r = rows[i];
+
+		cur = ((r ^ last) < 64 ? cur : 0) | (uint64_t)1 << (r & 63);
+		a[r / 64] = cur;
+		last = r & ~(uint32_t)63;
+	}
+	for (; i < n; i++)
+		a[rows[i] / 64] |= (uint64_t)1 << (rows[i] & 63);
+}
+
+/*
+ * The counted features' slots of counted node cnodes[k]: its rows as a bitmap (and those of
+ * them in zbits), the popcounts of that with each feature's bitmaps of rows up to a bin,
+ * then each bin's rows as the difference of two of those.
+ */
+static void
+count_task(void *ctx, size_t k)
+{
+	struct trainer *tr = ctx;
+	const struct gbt_binned *bn = tr->bins;
+	const struct wnode *w = &tr->w[tr->cnodes[k]];
+	size_t W = bn->bwords, nc = bn->ncum + bn->nmiss;
+	const uint32_t *rows = tr->hrows;
+	uint64_t *a = tr->cbits + 2 * k * W, *z = a + W;
+	uint32_t *cnt = tr->ccnt + 2 * k * nc, *zcnt = cnt + nc, m, zall;
+
+	memset(a, 0, W * sizeof *a);
+	row_bitmap(rows + w->begin, w->end - w->begin, a);
+	for (size_t t = 0; t < W; t++)
+		z[t] = a[t] & tr->zbits[t];
+	count_words(a, z, a, 1, W, &m, &zall);
+	count_words(a, z, bn->cum, bn->ncum, W, cnt, zcnt);
+	count_words(a, z, bn->miss, bn->nmiss, W, cnt + bn->ncum, zcnt + bn->ncum);
+	for (size_t j = 0; j < tr->nf; j++) {
+		size_t first = bn->cum_first[j];
+		uint32_t nb = tr->m->nbins[j], pn = 0, pz = 0, mn = 0, mz = 0;
+		struct hbin *h = w->hist + tr->hoff[j];
+
+		if (first == SIZE_MAX)
+			continue;
+		if (bn->miss_first[j] != SIZE_MAX) {
+			mn = cnt[bn->ncum + bn->miss_first[j]];
+			mz = zcnt[bn->ncum + bn->miss_first[j]];
+		}
+		for (uint32_t b = 0; b < nb; b++) {
+			uint32_t cn = b + 1 < nb ? cnt[first + b] : m - mn;
+			uint32_t cz = b + 1 < nb ? zcnt[first + b] : zall - mz;
+
+			count_slot(tr, &h[b], cn - pn, cz - pz);
+			pn = cn;
+			pz = cz;
+		}
+		count_slot(tr, &h[nb], mn, mz);
+	}
+}
+
+/*
+ * Whether a histogram of m rows is quicker counted: each counted feature's slots from
+ * popcounts of bitmaps (bwords words each) rather than each row added to them.
+ */
+static int
+count_pays(const struct trainer *tr, size_t m)
+{
+	const struct gbt_binned *bn = tr->bins;
+	size_t counted = tr->nf - tr->nrowfeat;
+
+	if (!tr->counting || tr->rows_only || counted == 0)
+		return 0;
+	return m * counted * count_speed >
+	       (bn->ncum + bn->nmiss + 2) * 2 * bn->bwords + m * count_speed;
+}
+
 static void
 build_hists(struct trainer *tr, const size_t *nodes, size_t nnodes)
 {
+	size_t nc = 0;
+
+	for (size_t k = 0; k < nnodes; k++) {
+		struct wnode *w = &tr->w[nodes[k]];
+
+		w->counted = count_pays(tr, w->end - w->begin);
+		nc += (size_t)w->counted;
+	}
 	make_tasks(tr, nodes, nnodes);
 	if (tr->ntasks > tr->scratch_tasks) {
 		free(tr->scratch);
@@ -888,6 +1129,23 @@ build_hists(struct trainer *tr, const size_t *nodes, size_t nnodes)
 	}
 	pool_run(tr->pool, tr->ntasks, tr->task_rows * tr->nf, hist_task, tr);
 	pool_run(tr->pool, tr->ntasks, tr->ntasks * tr->nslots, hist_reduce, tr);
+	if (nc == 0)
+		return;
+	if (nc > tr->cnodes_cap) {
+		size_t nn = tr->bins->ncum + tr->bins->nmiss;
+
+		tr->cnodes_cap = nc;
+		tr->cnodes = xreallocarray(tr->cnodes, nc, sizeof *tr->cnodes);
+		free(tr->cbits);
+		tr->cbits = xreallocarray(NULL, nc, 2 * tr->bins->bwords * sizeof *tr->cbits);
+		free(tr->ccnt);
+		tr->ccnt = xreallocarray(NULL, nc, (2 * nn + 1) * sizeof *tr->ccnt);
+	}
+	tr->ncnodes = 0;
+	for (size_t k = 0; k < nnodes; k++)
+		if (tr->w[nodes[k]].counted)
+			tr->cnodes[tr->ncnodes++] = nodes[k];
+	pool_run(tr->pool, nc, nc * tr->bins->bwords * (tr->bins->ncum + 2), count_task, tr);
 }
 
 static void
@@ -1290,7 +1548,9 @@ hist_of_rows(struct trainer *tr, const uint32_t *list, size_t n, struct hbin *h)
 	tr->w[0].end = n;
 	tr->w[0].hist = h;
 	tr->hrows = list;
+	tr->rows_only = 1; /* not a node: no bitmaps for it */
 	build_hists(tr, &root, 1);
+	tr->rows_only = 0;
 	tr->hrows = tr->rows;
 	tr->w[0] = save;
 }
@@ -1309,7 +1569,7 @@ root_hist(struct trainer *tr)
 	struct hbin *h = tr->w[0].hist;
 	size_t ns = tr->nslots;
 
-	if (!tr->exact || tr->nunsampled >= tr->nsampled ||
+	if (!tr->exact || count_pays(tr, tr->nsampled) || tr->nunsampled >= tr->nsampled ||
 	    !((double)p->num_parallel_tree * (2 * p->subsample - 1) > 1)) {
 		build_hists(tr, tr->level, 1);
 		return;
@@ -1514,7 +1774,7 @@ sums_exact(const double *v, size_t k, size_t n)
  * which is exact. Then any order of adding, or subtracting, gives the same bits.
  */
 static int
-exact_sums(const struct trainer *tr)
+exact_sums(struct trainer *tr)
 {
 	struct gpair a = tr->gp[0], b = a;
 	int two = 0;
@@ -1529,6 +1789,8 @@ exact_sums(const struct trainer *tr)
 		b = x;
 		two = 1;
 	}
+	tr->gv[0] = a;
+	tr->gv[1] = b;
 	return sums_exact((const double[]){a.g, a.h, b.g, b.h}, 4, tr->n);
 }
 
@@ -1629,6 +1891,22 @@ eval_metric(enum gbt_objective o, const double *margin, const double *y, size_t 
 		}
 	}
 	return o == GBT_BINARY_LOGISTIC ? sum / (double)n : sqrt(sum / (double)n);
+}
+
+/* Whether this round's histograms may be counted: exact sums and bitmaps to count with; then
+ * the rows of gradient pair gv[1] marked in zbits. */
+static void
+count_setup(struct trainer *tr)
+{
+	const struct gbt_binned *bn = tr->bins;
+
+	tr->counting = tr->exact && tr->nrowfeat < tr->nf;
+	if (!tr->counting)
+		return;
+	memset(tr->zbits, 0, bn->bwords * sizeof *tr->zbits);
+	for (size_t i = 0; i < tr->n; i++)
+		if (memcmp(&tr->gp[i], &tr->gv[1], sizeof tr->gv[1]) == 0)
+			tr->zbits[i / 64] |= (uint64_t)1 << (i & 63);
 }
 
 /* ---- fitting ---- */
@@ -1746,6 +2024,59 @@ model_alloc(const struct gbt_params *p, size_t nf)
 	return m;
 }
 
+/* The bin of row i of feature j. */
+static uint32_t
+binned_at(const struct gbt_binned *b, size_t i, size_t j)
+{
+	return b->wide ? b->cbins16[j * b->nrows + i] : b->cbins8[j * b->nrows + i];
+}
+
+/* The bitmaps of the features of few bins (gbt_binned's cum and miss). */
+static void
+count_bitmaps(struct gbt_binned *b, const uint8_t *has_missing)
+{
+	size_t n = b->nrows, nf = b->nf, W = (n + 511) / 512 * 8;
+
+	b->bwords = W;
+	b->cum_first = xmalloc((nf ? nf : 1) * sizeof *b->cum_first);
+	b->miss_first = xmalloc((nf ? nf : 1) * sizeof *b->miss_first);
+	b->ncum = b->nmiss = 0;
+	for (size_t j = 0; j < nf; j++) {
+		uint32_t nb = b->nbins[j];
+
+		b->cum_first[j] = b->miss_first[j] = SIZE_MAX;
+		if (nb == 0 || nb > COUNT_MAX_BINS)
+			continue;
+		b->cum_first[j] = b->ncum;
+		b->ncum += nb - 1;
+		if (has_missing[j])
+			b->miss_first[j] = b->nmiss++;
+	}
+	b->cum = xcalloc(b->ncum * W + 1, sizeof *b->cum);
+	b->miss = xcalloc(b->nmiss * W + 1, sizeof *b->miss);
+	for (size_t j = 0; j < nf; j++) {
+		uint64_t *c = b->cum + b->cum_first[j] * W;
+		uint32_t nb = b->nbins[j];
+
+		if (b->cum_first[j] == SIZE_MAX)
+			continue;
+		/* each row's bit in its bin's bitmap (the top bin's and missing's apart) ... */
+		for (size_t i = 0; i < n; i++) {
+			uint32_t bin = binned_at(b, i, j);
+			uint64_t bit = (uint64_t)1 << (i & 63);
+
+			if (bin == b->missing_code[j])
+				b->miss[b->miss_first[j] * W + i / 64] |= bit;
+			else if (bin + 1 < nb)
+				c[bin * W + i / 64] |= bit;
+		}
+		/* ... then each bitmap the union of those up to it */
+		for (uint32_t k = 1; k + 1 < nb; k++)
+			for (size_t t = 0; t < W; t++)
+				c[k * W + t] |= c[(k - 1) * W + t];
+	}
+}
+
 /* Bin the rows of d (checked by check_features) with max_bin bins, on pool's threads. */
 static struct gbt_binned *
 bin_data(struct pool *pool, const struct gbt_data *d, long max_bin)
@@ -1776,6 +2107,7 @@ bin_data(struct pool *pool, const struct gbt_data *d, long max_bin)
 		b->cbins8 = xreallocarray(NULL, n, nf ? nf : 1);
 	}
 	pool_run(pool, (n + CHUNK_ROWS - 1) / CHUNK_ROWS, n * nf, bin_rows, &bn);
+	count_bitmaps(b, bn.has_missing);
 	free(bn.has_missing);
 	return b;
 }
@@ -1795,6 +2127,10 @@ binned_free(struct gbt_binned *b)
 	free(b->bins16);
 	free(b->cbins8);
 	free(b->cbins16);
+	free(b->cum_first);
+	free(b->miss_first);
+	free(b->cum);
+	free(b->miss);
 	free(b);
 }
 
@@ -1835,6 +2171,12 @@ trainer_init(struct trainer *tr, const struct gbt_params *p, struct gbt_model *m
 	memset(tr->all_features, 1, nf);
 	tr->tree_features = xmalloc(nf ? nf : 1);
 	tr->level_features = xmalloc(nf ? nf : 1);
+	pthread_once(&count_once, count_choose);
+	tr->rowfeat = xmalloc((nf ? nf : 1) * sizeof *tr->rowfeat);
+	for (size_t j = 0; j < nf; j++)
+		if (b->cum_first[j] == SIZE_MAX)
+			tr->rowfeat[tr->nrowfeat++] = j;
+	tr->zbits = xmalloc((b->bwords ? b->bwords : 1) * sizeof *tr->zbits);
 }
 
 static void
@@ -1857,6 +2199,11 @@ trainer_free(struct trainer *tr)
 	free(tr->hist[1]);
 	free(tr->scratch);
 	free(tr->tasks);
+	free(tr->rowfeat);
+	free(tr->zbits);
+	free(tr->cbits);
+	free(tr->ccnt);
+	free(tr->cnodes);
 }
 
 static void
@@ -2027,6 +2374,7 @@ fit_binned(const struct gbt_params *p, const struct gbt_binned *b, const double 
 		pool_run(tr.pool, (n + CHUNK_ROWS - 1) / CHUNK_ROWS, n * 16, grad_task, &gc);
 		tr.exact = n > 0 && exact_sums(&tr);
 		tr.full_valid = 0;
+		count_setup(&tr);
 		for (size_t k = 0; k < P; k++) {
 			struct gbt_tree *t = &m->trees[m->ntrees++];
 

@@ -317,6 +317,12 @@ open(sys.argv[2], "wb").write(msgpack.packb(m))' "$@"
 	assert_output --regexp '^[0-9]+ checks, 0 failed$'
 }
 
+@test "common/gbt: counted histograms give the same model as added ones, for every kernel" {
+	run "$PIPEML_UNIT/gbt_count_test"
+	assert_success
+	assert_output --regexp '^[0-9]+ checks, 0 failed$'
+}
+
 @test "fit-gbt: the notebook's random-forest search reaches a test F1 of at least 0.80" {
 	raw_split
 	local d="$BATS_TEST_TMPDIR"
