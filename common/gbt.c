@@ -877,26 +877,40 @@ only_chunk(const struct trainer *tr, size_t ti)
 	return t->chunk == 0 && (ti + 1 == tr->ntasks || tr->tasks[ti + 1].node != t->node);
 }
 
-/* hist_task's work on a counted node: the features not counted (exact sums: any order). */
+/*
+ * hist_task's work on a counted node: the features not counted, one at a time (exact sums:
+ * any order), from the feature-major bins. Everything in locals: a store through the
+ * may_alias f64x2 could otherwise be taken to change what it was loaded from.
+ */
 static void
 hist_uncounted(const struct trainer *tr, const struct task *t, struct hbin *h)
 {
-	const size_t nf = tr->nf, nrf = tr->nrowfeat, *rowfeat = tr->rowfeat, *hoff = tr->hoff;
+	const size_t n = tr->n, begin = t->begin, end = t->end;
 	const uint32_t *rows = tr->hrows;
 	const struct gpair *gp = tr->gp;
 
-	if (nrf == 0)
-		return;
-	for (size_t i = t->begin; i < t->end; i++) {
-		uint32_t r = rows[i];
-		f64x2 v = {gp[r].g, gp[r].h};
+	for (size_t k = 0; k < tr->nrowfeat; k++) {
+		const size_t j = tr->rowfeat[k];
+		struct hbin *hj = h + tr->hoff[j];
 
-		for (size_t k = 0; k < nrf; k++) {
-			size_t j = rowfeat[k];
-			uint32_t b = tr->bins->wide ? tr->bins->bins16[(size_t)r * nf + j]
-			                            : tr->bins->bins8[(size_t)r * nf + j];
+		if (tr->bins->wide) {
+			const uint16_t *col = tr->bins->cbins16 + j * n;
 
-			*(f64x2 *)&h[hoff[j] + b] += v;
+			for (size_t i = begin; i < end; i++) {
+				uint32_t r = rows[i];
+				f64x2 v = {gp[r].g, gp[r].h};
+
+				*(f64x2 *)&hj[col[r]] += v;
+			}
+		} else {
+			const uint8_t *col = tr->bins->cbins8 + j * n;
+
+			for (size_t i = begin; i < end; i++) {
+				uint32_t r = rows[i];
+				f64x2 v = {gp[r].g, gp[r].h};
+
+				*(f64x2 *)&hj[col[r]] += v;
+			}
 		}
 	}
 }
