@@ -1382,23 +1382,16 @@ eval_node(void *ctx, size_t k)
  * chunk copies them to their final places in rows (all lefts of the node, then all rights,
  * in chunk order).
  */
-static void
-partition_task(void *ctx, size_t ti)
+/*
+ * partition_task's loop over rows[begin .. end), by the bins in c8 or c16 (the other NULL:
+ * inlined with one of them a constant, each call has a loop of its own, with no test of
+ * which it is); the number of rows that go left.
+ */
+static inline __attribute__((always_inline)) size_t
+partition_rows(const uint32_t *rows, uint32_t *tmp, size_t begin, size_t end, const uint8_t *c8,
+               const uint16_t *c16, uint32_t sbin, uint32_t miss, int dleft)
 {
-	struct trainer *tr = ctx;
-	struct task *t = &tr->tasks[ti];
-	const struct gbt_tree *tree = tr->t;
-	size_t j = (size_t)tree->feature[t->node], nl = 0, nr = 0;
-	uint32_t miss = tr->bins->missing_code[j];
-	int dleft = tree->default_left[t->node];
-	uint32_t sbin = tr->w[t->node].split_bin;
-	/* in locals: the stores to tmp could otherwise be taken to change them */
-	const uint32_t *rows = tr->rows;
-	uint32_t *tmp = tr->tmp;
-	const size_t begin = t->begin, end = t->end;
-	const int wide = tr->bins->wide;
-	const uint8_t *c8 = wide ? NULL : tr->bins->cbins8 + j * tr->n;
-	const uint16_t *c16 = wide ? tr->bins->cbins16 + j * tr->n : NULL;
+	size_t nl = 0, nr = 0;
 
 	for (size_t i = begin; i < end; i++) {
 		uint32_t r = rows[i], b;
@@ -1407,10 +1400,11 @@ partition_task(void *ctx, size_t ti)
 		if (i + PREFETCH < end) {
 			uint32_t a = rows[i + PREFETCH];
 
-			__builtin_prefetch(wide ? (const void *)(c16 + a) : (const void *)(c8 + a));
+			__builtin_prefetch(c16 ? (const void *)(c16 + a) : (const void *)(c8 + a));
 		}
-		b = wide ? c16[r] : c8[r];
-		go_left = b == miss ? (size_t)dleft : b < sbin;
+		b = c16 ? c16[r] : c8[r];
+		/* a bin below the split's is never the missing code (nbins), without a branch */
+		go_left = (size_t)(b < sbin) | ((size_t)(b == miss) & (size_t)dleft);
 
 		/* branch-free: both ends of the unfilled middle get r; only one end advances */
 		tmp[begin + nl] = r;
@@ -1418,7 +1412,26 @@ partition_task(void *ctx, size_t ti)
 		nl += go_left;
 		nr += 1 - go_left;
 	}
-	t->nleft = nl;
+	return nl;
+}
+
+static void
+partition_task(void *ctx, size_t ti)
+{
+	struct trainer *tr = ctx;
+	struct task *t = &tr->tasks[ti];
+	const struct gbt_tree *tree = tr->t;
+	size_t j = (size_t)tree->feature[t->node];
+	uint32_t miss = tr->bins->missing_code[j];
+	int dleft = tree->default_left[t->node] != 0;
+	uint32_t sbin = tr->w[t->node].split_bin;
+
+	if (tr->bins->wide)
+		t->nleft = partition_rows(tr->rows, tr->tmp, t->begin, t->end, NULL,
+		                          tr->bins->cbins16 + j * tr->n, sbin, miss, dleft);
+	else
+		t->nleft = partition_rows(tr->rows, tr->tmp, t->begin, t->end,
+		                          tr->bins->cbins8 + j * tr->n, NULL, sbin, miss, dleft);
 }
 
 static void
