@@ -208,6 +208,89 @@ check_fits(const char *what, const struct gbt_params *base)
 	gbt_free(never);
 }
 
+/*
+ * Random small problems (1 to 300 rows; features of two to 40 values, continuous, constant,
+ * all missing, some with missing values, one with both missing values and more than 255
+ * values so that bins take two bytes) and parameters: counting at every node it can, and
+ * where it pays, give the model that never counting gives.
+ */
+static void
+check_random(void)
+{
+	static double rx[6][600], ry[600];
+	uint64_t s = 2024;
+	int differ = 0;
+
+	for (int problem = 0; problem < 300; problem++) {
+		size_t n = 1 + next_u64(&s) % (problem % 10 == 0 ? 600 : 300),
+		       nf = 1 + next_u64(&s) % 6;
+		const double *cols[6];
+		struct gbt_data d = {n, nf, cols, ry};
+		struct gbt_params p;
+		struct gbt_model *never, *m;
+		char err[256];
+		size_t speed = count_speed;
+
+		for (size_t j = 0; j < nf; j++) {
+			unsigned kind = (unsigned)(next_u64(&s) % 6),
+			         values = 2 + next_u64(&s) % 39;
+			int missing = next_u64(&s) % 3 == 0;
+
+			for (size_t i = 0; i < n; i++) {
+				double v = (double)(next_u64(&s) % values);
+
+				if (kind == 3 || (kind == 5 && j == 0))
+					v = (double)(next_u64(&s) >> 11) * 0x1.0p-53;
+				else if (kind == 4)
+					v = 7;
+				if ((missing && next_u64(&s) % 5 == 0) || (kind == 5 && j == 1))
+					v = NAN;
+				rx[j][i] = v;
+			}
+			if (kind == 5 && j == 0)
+				rx[j][0] = NAN; /* with all distinct: two-byte bins */
+			cols[j] = rx[j];
+		}
+		for (size_t i = 0; i < n; i++)
+			ry[i] = (double)((next_u64(&s) % 4 == 0) ^
+			                 (isnan(rx[0][i]) || rx[0][i] > 1));
+		if (problem % 2 == 0) {
+			gbt_params_forest(&p);
+			p.num_parallel_tree = 1 + (long)(next_u64(&s) % 8);
+		} else {
+			gbt_params_default(&p);
+			p.n_estimators = 1 + (long)(next_u64(&s) % 3);
+		}
+		p.objective = (enum gbt_objective)(next_u64(&s) % 3);
+		p.max_depth = 1 + (long)(next_u64(&s) % 8);
+		p.subsample = 0.3 + 0.7 * (double)(next_u64(&s) % 8) / 7;
+		p.colsample_bynode = 0.5 + 0.5 * (double)(next_u64(&s) % 2);
+		p.min_child_weight = (double)(next_u64(&s) % 3);
+		p.reg_alpha = next_u64(&s) % 2 ? 0.5 : 0;
+		p.max_bin = next_u64(&s) % 4 == 0 ? 16 : 256;
+		p.seed = next_u64(&s);
+		p.nthreads = 1 + (int)(next_u64(&s) % 2);
+		count_speed = 0;
+		never = gbt_fit(&p, &d, NULL, err, sizeof err);
+		if (!never) /* one class, say: nothing to compare */
+			continue;
+		for (int sp = 0; sp < 2; sp++) {
+			count_speed = sp ? (size_t)1 << 40 : (speed ? speed : 1);
+			m = gbt_fit(&p, &d, NULL, err, sizeof err);
+			CHECK(m != NULL);
+			if (m && !same_model(never, m) && differ++ < 5)
+				fprintf(stderr,
+				        "random problem %d (%zu rows, %zu features): another "
+				        "model\n",
+				        problem, n, nf);
+			CHECK(m && same_model(never, m));
+			gbt_free(m);
+		}
+		count_speed = speed;
+		gbt_free(never);
+	}
+}
+
 int
 main(void)
 {
@@ -237,5 +320,6 @@ main(void)
 	p.reg_alpha = 0.5;
 	p.min_child_weight = 2;
 	check_fits("boosting", &p);
+	check_random();
 	return check_summary();
 }
