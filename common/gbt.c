@@ -7,9 +7,11 @@
  * bin, the sibling's histogram as parent minus the smaller child, the best split of each
  * node by scanning the bins both ways (missing values right, then left), and an in-place
  * stable partition of the node's rows. In a round whose sums are all exact (a forest's), the
- * histograms of features of few bins may be counted from bitmaps instead (count_task). Work
- * is split into chunks whose boundaries depend on the data only, and partial sums are added
- * in chunk order, so the result is the same bit for bit for any number of threads.
+ * histograms of features of few bins may be counted from bitmaps instead (count_task), and
+ * the top levels of the last such round's trees may hold their nodes' rows as bitmaps
+ * (partition_level_bits). Work is split into chunks whose boundaries depend on the data
+ * only, and partial sums are added in chunk order, so the result is the same bit for bit
+ * for any number of threads.
  */
 #include <limits.h>
 #include <math.h>
@@ -654,6 +656,8 @@ count_avx512(const uint64_t *a, const uint64_t *z, const uint64_t *c, size_t k, 
 static count_fn *count_words = count_portable;
 /* how many words count_words goes through in the time a histogram adds one row's value */
 static size_t count_speed = 1;
+/* a bitmap's word costs about as much as this many rows of a list (bitmaps_pay) */
+static size_t bitmap_word_cost = 4;
 static pthread_once_t count_once = PTHREAD_ONCE_INIT;
 
 static void
@@ -698,7 +702,18 @@ struct wnode {
 	int depth;
 	int counted; /* its histogram's counted features by count_task */
 	struct hbin *hist;
+	/* in a level of bitmaps (grow_tree): the node's rows as a bitmap and their number;
+	 * begin and end are then unused. NULL: the rows are rows[begin .. end). */
+	uint64_t *bits;
+	size_t nbits;
 };
+
+/* The number of a node's rows. */
+static size_t
+node_size(const struct wnode *w)
+{
+	return w->bits ? w->nbits : w->end - w->begin;
+}
 
 struct trainer {
 	const struct gbt_params *p;
@@ -715,6 +730,11 @@ struct trainer {
 	/* counting (exact rounds with the bins' bitmaps): the round's gradient pairs are gv[0]
 	 * and gv[1], the rows of gv[1] marked in zbits; rowfeat: the features not counted */
 	int counting, rows_only;
+	/* bitmaps: levels may hold their nodes' rows as bitmaps (counting, and this round's
+	 * margins not needed after it); lbits: a level's bitmaps, bwords words each */
+	int bitmaps;
+	uint64_t *lbits[2];
+	size_t lbits_cap[2];
 	struct gpair gv[2];
 	uint64_t *zbits, *cbits;
 	uint32_t *ccnt;
@@ -803,6 +823,7 @@ tree_add_node(struct trainer *tr)
 	t->threshold[t->nnodes] = 0;
 	t->default_left[t->nnodes] = 0;
 	t->gain[t->nnodes] = 0;
+	tr->w[t->nnodes].bits = NULL;
 	return t->nnodes++;
 }
 
@@ -836,7 +857,10 @@ sample_features(struct trainer *tr, const uint8_t *from, uint8_t *to, double fra
 	free(idx);
 }
 
-/* Split the work on nodes level[0..nlevel) into chunks of rows that depend on the data only. */
+/*
+ * Split the work on nodes level[0..nlevel) into chunks of rows that depend on the data only:
+ * ranges of rows[], or of a bitmap's words (64 rows each) for a node held as one.
+ */
 static void
 make_tasks(struct trainer *tr, const size_t *nodes, size_t nnodes)
 {
@@ -844,9 +868,12 @@ make_tasks(struct trainer *tr, const size_t *nodes, size_t nnodes)
 	tr->task_rows = 0;
 	for (size_t k = 0; k < nnodes; k++) {
 		struct wnode *w = &tr->w[nodes[k]];
-		size_t m = w->end - w->begin, nch = (m + CHUNK_ROWS - 1) / CHUNK_ROWS;
+		size_t m = w->bits ? tr->bins->bwords : w->end - w->begin;
+		size_t first = w->bits ? 0 : w->begin;
+		size_t nch = (m + (w->bits ? CHUNK_ROWS / 64 : CHUNK_ROWS) - 1) /
+		             (w->bits ? CHUNK_ROWS / 64 : CHUNK_ROWS);
 
-		tr->task_rows += m;
+		tr->task_rows += node_size(w);
 		if (nch < 1)
 			nch = 1;
 		if (nch > MAX_CHUNKS)
@@ -862,8 +889,8 @@ make_tasks(struct trainer *tr, const size_t *nodes, size_t nnodes)
 			t = &tr->tasks[tr->ntasks++];
 			t->node = nodes[k];
 			t->chunk = c;
-			t->begin = w->begin + m * c / nch;
-			t->end = w->begin + m * (c + 1) / nch;
+			t->begin = first + m * c / nch;
+			t->end = first + m * (c + 1) / nch;
 		}
 	}
 }
@@ -875,6 +902,30 @@ only_chunk(const struct trainer *tr, size_t ti)
 	const struct task *t = &tr->tasks[ti];
 
 	return t->chunk == 0 && (ti + 1 == tr->ntasks || tr->tasks[ti + 1].node != t->node);
+}
+
+/* hist_uncounted on a node held as a bitmap: the rows of its words begin .. end. */
+static void
+hist_uncounted_bits(const struct trainer *tr, const struct task *t, struct hbin *h)
+{
+	const size_t n = tr->n, begin = t->begin, end = t->end;
+	const uint64_t *bits = tr->w[t->node].bits;
+	const struct gpair *gp = tr->gp;
+
+	for (size_t k = 0; k < tr->nrowfeat; k++) {
+		const size_t j = tr->rowfeat[k];
+		struct hbin *hj = h + tr->hoff[j];
+		const uint8_t *c8 = tr->bins->wide ? NULL : tr->bins->cbins8 + j * n;
+		const uint16_t *c16 = tr->bins->wide ? tr->bins->cbins16 + j * n : NULL;
+
+		for (size_t wd = begin; wd < end; wd++)
+			for (uint64_t x = bits[wd]; x; x &= x - 1) {
+				size_t r = 64 * wd + (size_t)__builtin_ctzll(x);
+				f64x2 v = {gp[r].g, gp[r].h};
+
+				*(f64x2 *)&hj[c16 ? c16[r] : c8[r]] += v;
+			}
+	}
 }
 
 /*
@@ -889,6 +940,10 @@ hist_uncounted(const struct trainer *tr, const struct task *t, struct hbin *h)
 	const uint32_t *rows = tr->hrows;
 	const struct gpair *gp = tr->gp;
 
+	if (tr->w[t->node].bits) {
+		hist_uncounted_bits(tr, t, h);
+		return;
+	}
 	for (size_t k = 0; k < tr->nrowfeat; k++) {
 		const size_t j = tr->rowfeat[k];
 		struct hbin *hj = h + tr->hoff[j];
@@ -1074,12 +1129,14 @@ count_task(void *ctx, size_t k)
 	const struct gbt_binned *bn = tr->bins;
 	const struct wnode *w = &tr->w[tr->cnodes[k]];
 	size_t W = bn->bwords, nc = bn->ncum + bn->nmiss;
-	const uint32_t *rows = tr->hrows;
-	uint64_t *a = tr->cbits + 2 * k * W, *z = a + W;
+	uint64_t *scratch = tr->cbits + 2 * k * W, *z = scratch + W;
+	const uint64_t *a = w->bits ? w->bits : scratch;
 	uint32_t *cnt = tr->ccnt + 2 * k * nc, *zcnt = cnt + nc, m, zall;
 
-	memset(a, 0, W * sizeof *a);
-	row_bitmap(rows + w->begin, w->end - w->begin, a);
+	if (!w->bits) {
+		memset(scratch, 0, W * sizeof *scratch);
+		row_bitmap(tr->hrows + w->begin, w->end - w->begin, scratch);
+	}
 	for (size_t t = 0; t < W; t++)
 		z[t] = a[t] & tr->zbits[t];
 	count_words(a, z, a, 1, W, &m, &zall);
@@ -1132,7 +1189,8 @@ build_hists(struct trainer *tr, const size_t *nodes, size_t nnodes)
 	for (size_t k = 0; k < nnodes; k++) {
 		struct wnode *w = &tr->w[nodes[k]];
 
-		w->counted = count_pays(tr, w->end - w->begin);
+		/* a node held as a bitmap is always counted: it has no list of rows */
+		w->counted = w->bits || count_pays(tr, w->end - w->begin);
 		nc += (size_t)w->counted;
 	}
 	make_tasks(tr, nodes, nnodes);
@@ -1319,10 +1377,20 @@ node_bins(const struct trainer *tr, const struct wnode *w, size_t j, uint64_t *s
 	uint32_t nb = tr->m->nbins[j];
 	const uint8_t *col;
 
-	if (tr->bins->wide || nb < SPARSE_MIN_BINS || 2 * (w->end - w->begin) >= nb)
+	if (tr->bins->wide || nb < SPARSE_MIN_BINS || 2 * node_size(w) >= nb)
 		return 0;
 	col = tr->bins->cbins8 + j * tr->n;
 	memset(set, 0, SPARSE_WORDS * sizeof *set);
+	if (w->bits) {
+		for (size_t wd = 0; wd < tr->bins->bwords; wd++)
+			for (uint64_t x = w->bits[wd]; x; x &= x - 1) {
+				uint32_t b = col[64 * wd + (size_t)__builtin_ctzll(x)];
+
+				if (b < nb)
+					set[b >> 6] |= (uint64_t)1 << (b & 63);
+			}
+		return 1;
+	}
 	for (size_t i = w->begin; i < w->end; i++) {
 		uint32_t b = col[tr->rows[i]];
 
@@ -1479,6 +1547,156 @@ partition_nodes(struct trainer *tr, const size_t *nodes, size_t nnodes)
 	}
 }
 
+/* A level's split nodes and where their children's bitmaps go (partition_bits). */
+struct bits_split {
+	struct trainer *tr;
+	const size_t *nodes;
+	uint64_t *dst;
+};
+
+/*
+ * The children of split node nodes[k], held as a bitmap, as bitmaps: left, the node's rows
+ * whose bin is below the split's (and the missing ones when they go left), at dst + 2k·W,
+ * right, the others, after it. By the bins' bitmaps for a counted feature, else row by row.
+ */
+static void
+partition_bits_task(void *ctx, size_t k)
+{
+	const struct bits_split *bs = ctx;
+	const struct trainer *tr = bs->tr;
+	const struct gbt_binned *bn = tr->bins;
+	size_t node = bs->nodes[k], W = bn->bwords, j = (size_t)tr->t->feature[node];
+	const uint64_t *a = tr->w[node].bits;
+	uint64_t *L = bs->dst + 2 * k * W, *R = L + W;
+	uint32_t sbin = tr->w[node].split_bin, miss = bn->missing_code[j], nb = bn->nbins[j], nl,
+	         nr;
+	int dleft = tr->t->default_left[node] != 0;
+	struct wnode *l = &tr->w[tr->t->left[node]], *r = &tr->w[tr->t->right[node]];
+
+	if (bn->cum_first[j] != SIZE_MAX) {
+		/* bins below sbin: those up to sbin − 1, every row with a value for sbin = nb */
+		const uint64_t *c =
+		        sbin > 0 && sbin < nb ? bn->cum + (bn->cum_first[j] + sbin - 1) * W : NULL;
+		const uint64_t *ms =
+		        bn->miss_first[j] == SIZE_MAX ? NULL : bn->miss + bn->miss_first[j] * W;
+
+		for (size_t t = 0; t < W; t++) {
+			uint64_t left = c ? c[t] : sbin == 0 ? 0 : ms ? ~ms[t] : ~(uint64_t)0;
+
+			if (dleft && ms)
+				left |= ms[t];
+			L[t] = a[t] & left;
+			R[t] = a[t] & ~left;
+		}
+	} else {
+		const uint8_t *c8 = bn->wide ? NULL : bn->cbins8 + j * tr->n;
+		const uint16_t *c16 = bn->wide ? bn->cbins16 + j * tr->n : NULL;
+
+		for (size_t t = 0; t < W; t++) {
+			uint64_t left = 0;
+
+			for (uint64_t x = a[t]; x; x &= x - 1) {
+				unsigned bit = (unsigned)__builtin_ctzll(x);
+				size_t row = 64 * t + bit;
+				uint32_t b = c16 ? c16[row] : c8[row];
+
+				left |= (uint64_t)((b < sbin) | ((b == miss) & dleft)) << bit;
+			}
+			L[t] = left;
+			R[t] = a[t] & ~left;
+		}
+	}
+	count_words(L, R, a, 1, W, &nl, &nr);
+	l->bits = L;
+	l->nbits = nl;
+	r->bits = R;
+	r->nbits = nr;
+}
+
+/* The rows of nodes[0 .. n), held as bitmaps, in rows[] instead: each node's in increasing
+ * order (as a partition leaves them), the nodes one after another. */
+static void
+bits_to_rows_task(void *ctx, size_t k)
+{
+	struct bits_split *bs = ctx;
+	struct wnode *w = &bs->tr->w[bs->nodes[k]];
+	uint32_t *rows = bs->tr->rows;
+	size_t i = w->begin;
+
+	for (size_t t = 0; t < bs->tr->bins->bwords; t++)
+		for (uint64_t x = w->bits[t]; x; x &= x - 1)
+			rows[i++] = (uint32_t)(64 * t + (size_t)__builtin_ctzll(x));
+	w->end = i;
+}
+
+static void
+bits_to_rows(struct trainer *tr, const size_t *nodes, size_t n)
+{
+	struct bits_split bs = {tr, nodes, NULL};
+	size_t off = 0;
+
+	for (size_t k = 0; k < n; k++) {
+		tr->w[nodes[k]].begin = off;
+		off += tr->w[nodes[k]].nbits;
+	}
+	pool_run(tr->pool, n, off, bits_to_rows_task, &bs);
+	for (size_t k = 0; k < n; k++)
+		tr->w[nodes[k]].bits = NULL;
+}
+
+/* Whether a level of n nodes of m rows in all is quicker held as bitmaps than as row lists. */
+static int
+bitmaps_pay(const struct trainer *tr, size_t n, size_t m)
+{
+	return tr->bitmaps && n * tr->bins->bwords * bitmap_word_cost < m;
+}
+
+/* Make room for a level of n nodes' bitmaps in buffer which. */
+static void
+reserve_bits(struct trainer *tr, size_t n, int which)
+{
+	if (n > tr->lbits_cap[which]) {
+		free(tr->lbits[which]);
+		tr->lbits_cap[which] = n;
+		tr->lbits[which] =
+		        xreallocarray(NULL, n, tr->bins->bwords * sizeof *tr->lbits[which]);
+	}
+}
+
+/*
+ * Partition the split nodes of a level held as bitmaps (the children's bitmaps into buffer
+ * which); 1 if the next level is held as bitmaps too (so each node whose histogram is built
+ * is counted), else 0 with its rows in rows[].
+ */
+static int
+partition_level_bits(struct trainer *tr, const size_t *nodes, size_t nsplit, int which)
+{
+	struct bits_split bs = {tr, nodes, NULL};
+	size_t total = 0;
+	int keep = 1;
+
+	reserve_bits(tr, 2 * nsplit, which);
+	bs.dst = tr->lbits[which];
+	pool_run(tr->pool, nsplit, 2 * nsplit * tr->bins->bwords, partition_bits_task, &bs);
+	for (size_t k = 0; k < nsplit; k++) {
+		const struct wnode *l = &tr->w[tr->t->left[nodes[k]]],
+		                   *r = &tr->w[tr->t->right[nodes[k]]];
+
+		total += l->nbits + r->nbits;
+		keep &= count_pays(tr, l->nbits < r->nbits ? l->nbits : r->nbits);
+	}
+	keep &= bitmaps_pay(tr, 2 * nsplit, total);
+	for (size_t k = 0; k < nsplit && !keep; k++) {
+		size_t ch[2] = {(size_t)tr->t->left[nodes[k]], (size_t)tr->t->right[nodes[k]]};
+
+		tr->next[2 * k] = ch[0];
+		tr->next[2 * k + 1] = ch[1];
+	}
+	if (!keep)
+		bits_to_rows(tr, tr->next, 2 * nsplit);
+	return keep;
+}
+
 /* Leaf value η·w, or an inner node's base weight w, as XGBoost stores them. */
 static void
 set_leaf(struct trainer *tr, size_t node)
@@ -1546,7 +1764,7 @@ child_hists(struct trainer *tr, const size_t *split, size_t nsplit, int which)
 
 	for (size_t k = 0; k < nsplit; k++) {
 		size_t l = (size_t)tr->t->left[split[k]], r = (size_t)tr->t->right[split[k]];
-		size_t nl = tr->w[l].end - tr->w[l].begin, nr = tr->w[r].end - tr->w[r].begin;
+		size_t nl = node_size(&tr->w[l]), nr = node_size(&tr->w[r]);
 
 		tr->w[l].hist = tr->hist[which] + (2 * k) * tr->nslots;
 		tr->w[r].hist = tr->hist[which] + (2 * k + 1) * tr->nslots;
@@ -1596,7 +1814,8 @@ root_hist(struct trainer *tr)
 	struct hbin *h = tr->w[0].hist;
 	size_t ns = tr->nslots;
 
-	if (!tr->exact || count_pays(tr, tr->nsampled) || tr->nunsampled >= tr->nsampled ||
+	if (!tr->exact || tr->w[0].bits || count_pays(tr, tr->nsampled) ||
+	    tr->nunsampled >= tr->nsampled ||
 	    !((double)p->num_parallel_tree * (2 * p->subsample - 1) > 1)) {
 		build_hists(tr, tr->level, 1);
 		return;
@@ -1655,7 +1874,7 @@ grow_tree(struct trainer *tr, struct gbt_tree *t)
 	size_t nf = tr->nf, nlevel = 1;
 	struct split *best = NULL;
 	uint8_t *node_features = NULL;
-	int cur = 0;
+	int cur = 0, bitmap;
 
 	memset(t, 0, sizeof *t);
 	tr->t = t;
@@ -1667,6 +1886,12 @@ grow_tree(struct trainer *tr, struct gbt_tree *t)
 	reserve_level(tr, 1, cur);
 	tr->w[0].hist = tr->hist[cur];
 	tr->level[0] = 0;
+	/* the top levels as bitmaps, while that pays, and the root is counted */
+	bitmap = bitmaps_pay(tr, 1, tr->nsampled) && count_pays(tr, tr->nsampled);
+	if (bitmap) { /* the sample's bitmap, from sample_rows */
+		tr->w[0].bits = tr->lbits[cur];
+		tr->w[0].nbits = tr->nsampled;
+	}
 	sample_features(tr, tr->all_features, tr->tree_features, p->colsample_bytree);
 	root_hist(tr);
 	root_sums(tr);
@@ -1694,8 +1919,11 @@ grow_tree(struct trainer *tr, struct gbt_tree *t)
 		for (size_t k = 0; k < nlevel; k++)
 			if (apply_split(tr, tr->level[k], &best[k], depth))
 				tr->level[nsplit++] = tr->level[k];
-		partition_nodes(tr, tr->level, nsplit);
 		reserve_level(tr, 2 * nsplit, depth + 1 < p->max_depth ? !cur : -1);
+		if (!bitmap)
+			partition_nodes(tr, tr->level, nsplit);
+		else if (depth + 1 < p->max_depth && nsplit > 0) /* else the children are leaves */
+			bitmap = partition_level_bits(tr, tr->level, nsplit, !cur);
 		if (depth + 1 < p->max_depth && nsplit > 0)
 			child_hists(tr, tr->level, nsplit, !cur);
 		for (size_t k = 0; k < nsplit; k++) {
@@ -1876,24 +2104,40 @@ update_margin(struct trainer *tr, const struct gbt_tree *t, double *margin)
 static void
 sample_rows(struct trainer *tr)
 {
-	size_t ns = 0, nu = 0;
-	uint64_t below;
+	size_t ns = 0, nu = 0, W = tr->bins->bwords;
+	uint64_t below, *bits = NULL;
 
+	/* with bitmaps, the sample's also as one (in lbits[0], where grow_tree wants it) */
+	if (tr->bitmaps) {
+		reserve_bits(tr, 1, 0);
+		bits = tr->lbits[0];
+		memset(bits, 0, W * sizeof *bits);
+	}
 	if (tr->p->subsample >= 1) {
 		for (size_t i = 0; i < tr->n; i++)
 			tr->rows[i] = (uint32_t)i;
+		if (bits)
+			row_bitmap(tr->rows, tr->n, bits);
 		tr->nsampled = tr->n;
 		tr->nunsampled = 0;
 		return;
 	}
 	below = (uint64_t)ceil(tr->p->subsample * 0x1.0p53);
-	for (size_t i = 0; i < tr->n; i++) {
-		size_t in = (rng_next_u64(&tr->rng) >> 11) < below;
+	for (size_t i0 = 0; i0 < tr->n; i0 += 64) {
+		size_t end = tr->n - i0 < 64 ? tr->n : i0 + 64;
+		uint64_t word = 0;
 
-		tr->rows[ns] = (uint32_t)i;
-		tr->unsampled[nu] = (uint32_t)i;
-		ns += in;
-		nu += 1 - in;
+		for (size_t i = i0; i < end; i++) {
+			size_t in = (rng_next_u64(&tr->rng) >> 11) < below;
+
+			tr->rows[ns] = (uint32_t)i;
+			tr->unsampled[nu] = (uint32_t)i;
+			ns += in;
+			nu += 1 - in;
+			word |= (uint64_t)in << (i - i0);
+		}
+		if (bits)
+			bits[i0 / 64] = word;
 	}
 	tr->nsampled = ns;
 	tr->nunsampled = nu;
@@ -2231,6 +2475,8 @@ trainer_free(struct trainer *tr)
 	free(tr->cbits);
 	free(tr->ccnt);
 	free(tr->cnodes);
+	free(tr->lbits[0]);
+	free(tr->lbits[1]);
 }
 
 static void
@@ -2402,6 +2648,8 @@ fit_binned(const struct gbt_params *p, const struct gbt_binned *b, const double 
 		tr.exact = n > 0 && exact_sums(&tr);
 		tr.full_valid = 0;
 		count_setup(&tr);
+		/* after the last round no margin is updated: no need of each leaf's rows */
+		tr.bitmaps = tr.counting && round + 1 == p->n_estimators;
 		for (size_t k = 0; k < P; k++) {
 			struct gbt_tree *t = &m->trees[m->ntrees++];
 
