@@ -732,7 +732,7 @@ struct trainer {
 	int counting, rows_only;
 	/* bitmaps: levels may hold their nodes' rows as bitmaps (counting, and this round's
 	 * margins not needed after it); lbits: a level's bitmaps, bwords words each */
-	int bitmaps;
+	int bitmaps, lists; /* lists: rows[] and unsampled[] hold the sample (sample_rows) */
 	uint64_t *lbits[2];
 	size_t lbits_cap[2];
 	struct gpair gv[2];
@@ -1866,6 +1866,24 @@ root_sums(struct trainer *tr)
 	}
 }
 
+/* The lists of sampled and unsampled rows from the sample's bitmap (sample_rows). */
+static void
+sample_lists(struct trainer *tr)
+{
+	const uint64_t *bits = tr->lbits[0];
+	size_t ns = 0, nu = 0;
+
+	for (size_t i = 0; i < tr->n; i++) {
+		size_t in = bits[i / 64] >> (i % 64) & 1;
+
+		tr->rows[ns] = (uint32_t)i;
+		tr->unsampled[nu] = (uint32_t)i;
+		ns += in;
+		nu += 1 - in;
+	}
+	tr->lists = 1;
+}
+
 /* Grow one tree depth by depth on the sampled rows rows[0 .. nsampled). */
 static void
 grow_tree(struct trainer *tr, struct gbt_tree *t)
@@ -1891,6 +1909,8 @@ grow_tree(struct trainer *tr, struct gbt_tree *t)
 	if (bitmap) { /* the sample's bitmap, from sample_rows */
 		tr->w[0].bits = tr->lbits[cur];
 		tr->w[0].nbits = tr->nsampled;
+	} else if (!tr->lists) {
+		sample_lists(tr);
 	}
 	sample_features(tr, tr->all_features, tr->tree_features, p->colsample_bytree);
 	root_hist(tr);
@@ -2120,27 +2140,39 @@ sample_rows(struct trainer *tr)
 			row_bitmap(tr->rows, tr->n, bits);
 		tr->nsampled = tr->n;
 		tr->nunsampled = 0;
+		tr->lists = 1;
 		return;
 	}
 	below = (uint64_t)ceil(tr->p->subsample * 0x1.0p53);
-	for (size_t i0 = 0; i0 < tr->n; i0 += 64) {
-		size_t end = tr->n - i0 < 64 ? tr->n : i0 + 64;
-		uint64_t word = 0;
+	if (bits) {
+		/* the bitmap alone (a root held as one needs no lists; sample_lists makes them
+		 * when it is not) */
+		for (size_t i0 = 0; i0 < tr->n; i0 += 64) {
+			size_t end = tr->n - i0 < 64 ? tr->n : i0 + 64;
+			uint64_t word = 0;
 
-		for (size_t i = i0; i < end; i++) {
-			size_t in = (rng_next_u64(&tr->rng) >> 11) < below;
-
-			tr->rows[ns] = (uint32_t)i;
-			tr->unsampled[nu] = (uint32_t)i;
-			ns += in;
-			nu += 1 - in;
-			word |= (uint64_t)in << (i - i0);
-		}
-		if (bits)
+			for (size_t i = i0; i < end; i++)
+				word |= (uint64_t)((rng_next_u64(&tr->rng) >> 11) < below)
+				        << (i - i0);
 			bits[i0 / 64] = word;
+			ns += (size_t)__builtin_popcountll(word);
+		}
+		tr->nsampled = ns;
+		tr->nunsampled = tr->n - ns;
+		tr->lists = 0;
+		return;
+	}
+	for (size_t i = 0; i < tr->n; i++) {
+		size_t in = (rng_next_u64(&tr->rng) >> 11) < below;
+
+		tr->rows[ns] = (uint32_t)i;
+		tr->unsampled[nu] = (uint32_t)i;
+		ns += in;
+		nu += 1 - in;
 	}
 	tr->nsampled = ns;
 	tr->nunsampled = nu;
+	tr->lists = 1;
 }
 
 /* logloss for binary:logistic, rmse for the others: XGBoost's default metrics. */
