@@ -598,9 +598,10 @@ bin_rows(void *ctx, size_t task)
 typedef void count_fn(const uint64_t *a, const uint64_t *z, const uint64_t *c, size_t k, size_t w,
                       uint32_t *cnt, uint32_t *zcnt);
 
-static void
-count_portable(const uint64_t *a, const uint64_t *z, const uint64_t *c, size_t k, size_t w,
-               uint32_t *cnt, uint32_t *zcnt)
+/* A word at a time: inlined into each caller, with the instructions the caller may use. */
+static inline __attribute__((always_inline)) void
+count_words64(const uint64_t *a, const uint64_t *z, const uint64_t *c, size_t k, size_t w,
+              uint32_t *cnt, uint32_t *zcnt)
 {
 	for (size_t i = 0; i < k; i++, c += w) {
 		uint64_t ca = 0, cz = 0;
@@ -614,21 +615,20 @@ count_portable(const uint64_t *a, const uint64_t *z, const uint64_t *c, size_t k
 	}
 }
 
+static void
+count_portable(const uint64_t *a, const uint64_t *z, const uint64_t *c, size_t k, size_t w,
+               uint32_t *cnt, uint32_t *zcnt)
+{
+	count_words64(a, z, c, k, w, cnt, zcnt);
+}
+
 #ifdef HAVE_X86_COUNT
+/* with POPCNT */
 __attribute__((target("popcnt"))) static void
 count_popcnt(const uint64_t *a, const uint64_t *z, const uint64_t *c, size_t k, size_t w,
              uint32_t *cnt, uint32_t *zcnt)
 {
-	for (size_t i = 0; i < k; i++, c += w) {
-		uint64_t ca = 0, cz = 0;
-
-		for (size_t t = 0; t < w; t++) {
-			ca += (uint64_t)__builtin_popcountll(a[t] & c[t]);
-			cz += (uint64_t)__builtin_popcountll(z[t] & c[t]);
-		}
-		cnt[i] = (uint32_t)ca;
-		zcnt[i] = (uint32_t)cz;
-	}
+	count_words64(a, z, c, k, w, cnt, zcnt);
 }
 
 /* eight words at a time with VPOPCNTQ */
