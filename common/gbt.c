@@ -37,6 +37,7 @@
 #define PREDICT_BLOCK  64    /* rows that go through the trees together */
 #define POOL_MIN_WORK  65536 /* row × feature steps below which a pool_run stays on one thread */
 #define COUNT_MAX_BINS 32    /* features of at most this many bins may be counted (count_task) */
+#define COUNT_BUDGET   4     /* their bitmaps per feature, at most: half the bins' memory */
 
 /* ---- parameters ---- */
 
@@ -2344,14 +2345,23 @@ count_bitmaps(struct gbt_binned *b, const uint8_t *has_missing)
 	b->cum_first = xmalloc((nf ? nf : 1) * sizeof *b->cum_first);
 	b->miss_first = xmalloc((nf ? nf : 1) * sizeof *b->miss_first);
 	b->ncum = b->nmiss = 0;
-	for (size_t j = 0; j < nf; j++) {
-		uint32_t nb = b->nbins[j];
-
+	/* the features of fewest bins first, while the bitmaps stay within the budget */
+	for (size_t j = 0; j < nf; j++)
 		b->cum_first[j] = b->miss_first[j] = SIZE_MAX;
-		if (nb == 0 || nb > COUNT_MAX_BINS)
+	for (uint32_t nb = 1, left = COUNT_BUDGET * nf; nb <= COUNT_MAX_BINS; nb++)
+		for (size_t j = 0; j < nf; j++) {
+			uint32_t cost = nb - 1 + (has_missing[j] != 0);
+
+			if (b->nbins[j] != nb || cost > left)
+				continue;
+			b->cum_first[j] = 0; /* chosen; its place below */
+			left -= cost;
+		}
+	for (size_t j = 0; j < nf; j++) {
+		if (b->cum_first[j] == SIZE_MAX)
 			continue;
 		b->cum_first[j] = b->ncum;
-		b->ncum += nb - 1;
+		b->ncum += b->nbins[j] - 1;
 		if (has_missing[j])
 			b->miss_first[j] = b->nmiss++;
 	}

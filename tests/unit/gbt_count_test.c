@@ -296,6 +296,40 @@ check_random(void)
 	}
 }
 
+/*
+ * The bitmaps stay within COUNT_BUDGET per feature: of features of 2, 3, 31 and 32 values
+ * (and one of 2 with missing values) those of fewest bins are counted, one of 31 too while
+ * it fits, the rest are not.
+ */
+static void
+check_budget(void)
+{
+	static double v[6][200];
+	const double *cols[6];
+	unsigned values[6] = {31, 2, 32, 3, 2, 31};
+	struct gbt_data d = {200, 6, cols, y};
+	struct gbt_binned *b;
+	struct pool pool;
+
+	for (size_t j = 0; j < 6; j++) {
+		for (size_t i = 0; i < 200; i++)
+			v[j][i] = j == 4 && i % 9 == 0 ? NAN : (double)(i % values[j]);
+		cols[j] = v[j];
+	}
+	pool_init(&pool, 1);
+	b = bin_data(&pool, &d, 256);
+	pool_free(&pool);
+	CHECK(b->ncum + b->nmiss <= COUNT_BUDGET * 6);
+	/* 24 bitmaps: 1 (2 values), 2 (3 values), 1 + 1 missing (2 values with missing),
+	 * then the first feature of 31 values (30): no room; nor for 32 */
+	CHECK(b->cum_first[1] != SIZE_MAX && b->cum_first[3] != SIZE_MAX);
+	CHECK(b->cum_first[4] != SIZE_MAX && b->miss_first[4] != SIZE_MAX);
+	CHECK(b->cum_first[0] == SIZE_MAX && b->cum_first[2] == SIZE_MAX &&
+	      b->cum_first[5] == SIZE_MAX);
+	CHECK(b->ncum == 4 && b->nmiss == 1);
+	binned_free(b);
+}
+
 int
 main(void)
 {
@@ -305,6 +339,7 @@ main(void)
 	check_kernels();
 	check_row_bitmap();
 	make_data();
+	check_budget();
 
 	gbt_params_forest(&p);
 	p.num_parallel_tree = 20;
