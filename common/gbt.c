@@ -1446,12 +1446,6 @@ eval_node(void *ctx, size_t k)
 }
 
 /*
- * Stable partition of each split node's rows in two passes over chunks: each chunk writes
- * its left rows forward and its right rows backward into its own part of tmp; then each
- * chunk copies them to their final places in rows (all lefts of the node, then all rights,
- * in chunk order).
- */
-/*
  * partition_task's loop over rows[begin .. end), by the bins in c8 or c16 (the other NULL:
  * inlined with one of them a constant, each call has a loop of its own, with no test of
  * which it is); the number of rows that go left.
@@ -1484,6 +1478,12 @@ partition_rows(const uint32_t *rows, uint32_t *tmp, size_t begin, size_t end, co
 	return nl;
 }
 
+/*
+ * Stable partition of each split node's rows in two passes over chunks: each chunk writes
+ * its left rows forward and its right rows backward into its own part of tmp; then each
+ * chunk copies them to their final places in rows (all lefts of the node, then all rights,
+ * in chunk order).
+ */
 static void
 partition_task(void *ctx, size_t ti)
 {
@@ -1548,7 +1548,7 @@ partition_nodes(struct trainer *tr, const size_t *nodes, size_t nnodes)
 	}
 }
 
-/* A level's split nodes and where their children's bitmaps go (partition_bits). */
+/* A level's nodes and where their children's bitmaps go (partition_level_bits). */
 struct bits_split {
 	struct trainer *tr;
 	const size_t *nodes;
@@ -1687,15 +1687,14 @@ partition_level_bits(struct trainer *tr, const size_t *nodes, size_t nsplit, int
 		keep &= count_pays(tr, l->nbits < r->nbits ? l->nbits : r->nbits);
 	}
 	keep &= bitmaps_pay(tr, 2 * nsplit, total);
-	for (size_t k = 0; k < nsplit && !keep; k++) {
-		size_t ch[2] = {(size_t)tr->t->left[nodes[k]], (size_t)tr->t->right[nodes[k]]};
-
-		tr->next[2 * k] = ch[0];
-		tr->next[2 * k + 1] = ch[1];
+	if (keep)
+		return 1;
+	for (size_t k = 0; k < nsplit; k++) {
+		tr->next[2 * k] = (size_t)tr->t->left[nodes[k]];
+		tr->next[2 * k + 1] = (size_t)tr->t->right[nodes[k]];
 	}
-	if (!keep)
-		bits_to_rows(tr, tr->next, 2 * nsplit);
-	return keep;
+	bits_to_rows(tr, tr->next, 2 * nsplit);
+	return 0;
 }
 
 /* Leaf value η·w, or an inner node's base weight w, as XGBoost stores them. */
@@ -1885,7 +1884,8 @@ sample_lists(struct trainer *tr)
 	tr->lists = 1;
 }
 
-/* Grow one tree depth by depth on the sampled rows rows[0 .. nsampled). */
+/* Grow one tree depth by depth on the sampled rows: rows[0 .. nsampled), or with bitmaps their
+ * bitmap from sample_rows in lbits[0]. */
 static void
 grow_tree(struct trainer *tr, struct gbt_tree *t)
 {
@@ -2348,9 +2348,9 @@ count_bitmaps(struct gbt_binned *b, const uint8_t *has_missing)
 	/* the features of fewest bins first, while the bitmaps stay within the budget */
 	for (size_t j = 0; j < nf; j++)
 		b->cum_first[j] = b->miss_first[j] = SIZE_MAX;
-	for (uint32_t nb = 1, left = COUNT_BUDGET * nf; nb <= COUNT_MAX_BINS; nb++)
+	for (size_t nb = 1, left = COUNT_BUDGET * nf; nb <= COUNT_MAX_BINS; nb++)
 		for (size_t j = 0; j < nf; j++) {
-			uint32_t cost = nb - 1 + (has_missing[j] != 0);
+			size_t cost = nb - 1 + (has_missing[j] != 0);
 
 			if (b->nbins[j] != nb || cost > left)
 				continue;
@@ -2368,11 +2368,12 @@ count_bitmaps(struct gbt_binned *b, const uint8_t *has_missing)
 	b->cum = xcalloc(b->ncum * W + 1, sizeof *b->cum);
 	b->miss = xcalloc(b->nmiss * W + 1, sizeof *b->miss);
 	for (size_t j = 0; j < nf; j++) {
-		uint64_t *c = b->cum + b->cum_first[j] * W;
+		uint64_t *c;
 		uint32_t nb = b->nbins[j];
 
 		if (b->cum_first[j] == SIZE_MAX)
 			continue;
+		c = b->cum + b->cum_first[j] * W;
 		/* each row's bit in its bin's bitmap (the top bin's and missing's apart) ... */
 		for (size_t i = 0; i < n; i++) {
 			uint32_t bin = binned_at(b, i, j);
