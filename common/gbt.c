@@ -758,12 +758,11 @@ struct trainer {
 	size_t ntasks, cap_tasks, task_rows; /* task_rows: the rows of all the tasks */
 };
 
+/* The bin of a row's value of feature j. */
 static uint32_t
-bin_at(const struct trainer *tr, size_t row, size_t j)
+bin_at(const struct gbt_binned *b, size_t row, size_t j)
 {
-	const struct gbt_binned *b = tr->bins;
-
-	return b->wide ? b->cbins16[j * tr->n + row] : b->cbins8[j * tr->n + row];
+	return b->wide ? b->cbins16[j * b->nrows + row] : b->cbins8[j * b->nrows + row];
 }
 
 /* A slice of one node's rows: the unit of parallel histogram and partition work. */
@@ -905,6 +904,13 @@ only_chunk(const struct trainer *tr, size_t ti)
 	return t->chunk == 0 && (ti + 1 == tr->ntasks || tr->tasks[ti + 1].node != t->node);
 }
 
+/* The bin of row r in a feature's column of bins, two bytes each when wide, else one. */
+static inline uint32_t
+col_bin(const void *col, int wide, size_t r)
+{
+	return wide ? ((const uint16_t *)col)[r] : ((const uint8_t *)col)[r];
+}
+
 /* hist_uncounted on a node held as a bitmap: the rows of its words begin .. end. */
 static void
 hist_uncounted_bits(const struct trainer *tr, const struct task *t, struct hbin *h)
@@ -916,15 +922,16 @@ hist_uncounted_bits(const struct trainer *tr, const struct task *t, struct hbin 
 	for (size_t k = 0; k < tr->nrowfeat; k++) {
 		const size_t j = tr->rowfeat[k];
 		struct hbin *hj = h + tr->hoff[j];
-		const uint8_t *c8 = tr->bins->wide ? NULL : tr->bins->cbins8 + j * n;
-		const uint16_t *c16 = tr->bins->wide ? tr->bins->cbins16 + j * n : NULL;
+		const int wide = tr->bins->wide;
+		const void *col = wide ? (const void *)(tr->bins->cbins16 + j * n)
+		                       : (const void *)(tr->bins->cbins8 + j * n);
 
 		for (size_t wd = begin; wd < end; wd++)
 			for (uint64_t x = bits[wd]; x; x &= x - 1) {
 				size_t r = 64 * wd + (size_t)__builtin_ctzll(x);
 				f64x2 v = {gp[r].g, gp[r].h};
 
-				*(f64x2 *)&hj[c16 ? c16[r] : c8[r]] += v;
+				*(f64x2 *)&hj[col_bin(col, wide, r)] += v;
 			}
 	}
 }
@@ -1446,13 +1453,13 @@ eval_node(void *ctx, size_t k)
 }
 
 /*
- * partition_task's loop over rows[begin .. end), by the bins in c8 or c16 (the other NULL:
- * inlined with one of them a constant, each call has a loop of its own, with no test of
- * which it is); the number of rows that go left.
+ * partition_task's loop over rows[begin .. end), by the bins in col (two bytes each when wide:
+ * inlined with wide a constant, each call has a loop of its own, with no test of it); the
+ * number of rows that go left.
  */
 static inline __attribute__((always_inline)) size_t
-partition_rows(const uint32_t *rows, uint32_t *tmp, size_t begin, size_t end, const uint8_t *c8,
-               const uint16_t *c16, uint32_t sbin, uint32_t miss, int dleft)
+partition_rows(const uint32_t *rows, uint32_t *tmp, size_t begin, size_t end, const void *col,
+               int wide, uint32_t sbin, uint32_t miss, int dleft)
 {
 	size_t nl = 0, nr = 0;
 
@@ -1463,9 +1470,9 @@ partition_rows(const uint32_t *rows, uint32_t *tmp, size_t begin, size_t end, co
 		if (i + PREFETCH < end) {
 			uint32_t a = rows[i + PREFETCH];
 
-			__builtin_prefetch(c16 ? (const void *)(c16 + a) : (const void *)(c8 + a));
+			__builtin_prefetch((const char *)col + (wide ? 2 * (size_t)a : a));
 		}
-		b = c16 ? c16[r] : c8[r];
+		b = col_bin(col, wide, r);
 		/* a bin below the split's is never the missing code (nbins), without a branch */
 		go_left = (size_t)(b < sbin) | ((size_t)(b == miss) & (size_t)dleft);
 
@@ -1496,11 +1503,11 @@ partition_task(void *ctx, size_t ti)
 	uint32_t sbin = tr->w[t->node].split_bin;
 
 	if (tr->bins->wide)
-		t->nleft = partition_rows(tr->rows, tr->tmp, t->begin, t->end, NULL,
-		                          tr->bins->cbins16 + j * tr->n, sbin, miss, dleft);
+		t->nleft = partition_rows(tr->rows, tr->tmp, t->begin, t->end,
+		                          tr->bins->cbins16 + j * tr->n, 1, sbin, miss, dleft);
 	else
 		t->nleft = partition_rows(tr->rows, tr->tmp, t->begin, t->end,
-		                          tr->bins->cbins8 + j * tr->n, NULL, sbin, miss, dleft);
+		                          tr->bins->cbins8 + j * tr->n, 0, sbin, miss, dleft);
 }
 
 static void
@@ -1590,16 +1597,16 @@ partition_bits_task(void *ctx, size_t k)
 			R[t] = a[t] & ~left;
 		}
 	} else {
-		const uint8_t *c8 = bn->wide ? NULL : bn->cbins8 + j * tr->n;
-		const uint16_t *c16 = bn->wide ? bn->cbins16 + j * tr->n : NULL;
+		const int wide = bn->wide;
+		const void *col = wide ? (const void *)(bn->cbins16 + j * tr->n)
+		                       : (const void *)(bn->cbins8 + j * tr->n);
 
 		for (size_t t = 0; t < W; t++) {
 			uint64_t left = 0;
 
 			for (uint64_t x = a[t]; x; x &= x - 1) {
 				unsigned bit = (unsigned)__builtin_ctzll(x);
-				size_t row = 64 * t + bit;
-				uint32_t b = c16 ? c16[row] : c8[row];
+				uint32_t b = col_bin(col, wide, 64 * t + bit);
 
 				left |= (uint64_t)((b < sbin) | ((b == miss) & dleft)) << bit;
 			}
@@ -2094,7 +2101,7 @@ update_unsampled(void *ctx, size_t task)
 		while (t->left[k] >= 0) {
 			int32_t j = t->feature[k];
 
-			uint32_t b = bin_at(tr, r, (size_t)j);
+			uint32_t b = bin_at(tr->bins, r, (size_t)j);
 
 			if (b == tr->bins->missing_code[j])
 				k = t->default_left[k] ? t->left[k] : t->right[k];
@@ -2328,13 +2335,6 @@ model_alloc(const struct gbt_params *p, size_t nf)
 	return m;
 }
 
-/* The bin of row i of feature j. */
-static uint32_t
-binned_at(const struct gbt_binned *b, size_t i, size_t j)
-{
-	return b->wide ? b->cbins16[j * b->nrows + i] : b->cbins8[j * b->nrows + i];
-}
-
 /* The bitmaps of the features of few bins (gbt_binned's cum and miss). */
 static void
 count_bitmaps(struct gbt_binned *b, const uint8_t *has_missing)
@@ -2376,7 +2376,7 @@ count_bitmaps(struct gbt_binned *b, const uint8_t *has_missing)
 		c = b->cum + b->cum_first[j] * W;
 		/* each row's bit in its bin's bitmap (the top bin's and missing's apart) ... */
 		for (size_t i = 0; i < n; i++) {
-			uint32_t bin = binned_at(b, i, j);
+			uint32_t bin = bin_at(b, i, j);
 			uint64_t bit = (uint64_t)1 << (i & 63);
 
 			if (bin == b->missing_code[j])
