@@ -10,9 +10,10 @@
 
 #include "check.h"
 
-#define NROWS 3000
-#define NF    5
-#define W     64 /* words of the test bitmaps */
+#define NROWS  3000
+#define NLARGE 70000 /* rows whose bitmaps span several chunks of work (CHUNK_ROWS) */
+#define NF     5
+#define W      64 /* words of the test bitmaps */
 
 /* A 64-bit LCG: the same data on every machine. */
 static uint64_t
@@ -135,14 +136,15 @@ count_counted(const uint64_t *a, const uint64_t *z, const uint64_t *c, size_t k,
  * Features: 0/1; ten values with some missing; twenty values; a continuous one (too many
  * bins to count); a constant. The label follows them, with noise.
  */
-static double x[NF][NROWS], y[NROWS];
+static double x[NF][NLARGE], y[NLARGE];
+static size_t nrows = NROWS;
 
 static void
 make_data(void)
 {
 	uint64_t s = 99;
 
-	for (size_t i = 0; i < NROWS; i++) {
+	for (size_t i = 0; i < nrows; i++) {
 		double u = (double)(next_u64(&s) >> 11) * 0x1.0p-53;
 
 		x[0][i] = (double)(next_u64(&s) >> 63);
@@ -159,7 +161,7 @@ static void
 check_fits(const char *what, const struct gbt_params *base)
 {
 	const double *cols[NF] = {x[0], x[1], x[2], x[3], x[4]};
-	struct gbt_data d = {NROWS, NF, cols, y};
+	struct gbt_data d = {nrows, NF, cols, y};
 	count_fn *kernels[3];
 	struct gbt_params p = *base;
 	struct gbt_model *never;
@@ -360,6 +362,15 @@ main(void)
 	p.reg_alpha = 0.5;
 	p.min_child_weight = 2;
 	check_fits("boosting", &p);
+
+	/* bitmaps of several chunks, shared among threads */
+	nrows = NLARGE;
+	make_data();
+	gbt_params_forest(&p);
+	p.num_parallel_tree = 4;
+	p.max_depth = 6;
+	p.seed = 9;
+	check_fits("forest, 70,000 rows", &p);
 	check_random();
 	return check_summary();
 }
