@@ -1375,6 +1375,53 @@ scan_feature(const struct trainer *tr, const struct wnode *w, size_t j, double r
 }
 
 /*
+ * split_gains for one candidate, by the same IEEE operations in the same order: the same
+ * bits as its lane would have.
+ */
+static float
+split_gain1(const struct gbt_params *p, const struct wnode *w, double root_gain, double g1,
+            double h1)
+{
+	double a = p->reg_alpha, lambda = p->reg_lambda, mcw = p->min_child_weight;
+	double g2 = w->g - g1, h2 = w->h - h1, t1, t2;
+
+	if (!(h1 >= mcw && h2 >= mcw && h1 > 0 && h2 > 0))
+		return -INFINITY;
+	t1 = g1 > a ? g1 - a : g1 < -a ? g1 + a : 0;
+	t2 = g2 > a ? g2 - a : g2 < -a ? g2 + a : 0;
+	return (float)(t1 * t1 / (h1 + lambda) + t2 * t2 / (h2 + lambda) - root_gain);
+}
+
+/* a feature of this many bins at most is scanned by scan_few (more gained nothing) */
+static uint32_t few_bins = 8;
+
+/*
+ * scan_feature forward, for a feature of few bins and a node without missing values of it
+ * (so no backward scan): each candidate offered to best as it comes, without gathering them.
+ */
+static void
+scan_few(const struct trainer *tr, const struct wnode *w, size_t j, double root_gain,
+         struct split *best)
+{
+	const struct hbin *h = w->hist + tr->hoff[j];
+	uint32_t nb = tr->m->nbins[j];
+	double sg = 0, sh = 0;
+
+	for (uint32_t b = 0; b < nb; b++) {
+		float chg;
+
+		sg += h[b].g;
+		sh += h[b].h;
+		if (h[b].h == 0 && h[b].g == 0)
+			continue;
+		chg = split_gain1(tr->p, w, root_gain, sg, sh);
+		if (chg > best->loss_chg)
+			update_best(best, chg, (int32_t)j, b + 1, 0, tr->m->cuts[j][b], sg, sh,
+			            w->g - sg, w->h - sh);
+	}
+}
+
+/*
  * The bins (not missing) of feature j that w's rows fall in, as a bitmap in set: 1, or 0
  * when the feature has few bins or the node too many rows for that to be quicker than
  * going through every bin.
@@ -1420,8 +1467,13 @@ eval_feature(const struct trainer *tr, const struct wnode *w, size_t j, double r
 {
 	const struct hbin *missing = w->hist + tr->hoff[j] + tr->m->nbins[j];
 	uint64_t bits[SPARSE_WORDS];
-	const uint64_t *set = node_bins(tr, w, j, bits) ? bits : NULL;
+	const uint64_t *set;
 
+	if (tr->m->nbins[j] <= few_bins && missing->h == 0 && missing->g == 0) {
+		scan_few(tr, w, j, root_gain, best);
+		return;
+	}
+	set = node_bins(tr, w, j, bits) ? bits : NULL;
 	scan_feature(tr, w, j, root_gain, 0, set, best);
 	/* backward only when the node has missing values of this feature */
 	if (missing->h != 0 || missing->g != 0)

@@ -4,7 +4,8 @@
  * by bit count, row_bitmap sets the bits of any list of rows, and a fit makes the same model,
  * bit for bit, whether its histograms are counted at every node (its top levels held as
  * bitmaps at every level they can be), at none, or where counting pays, with each kernel
- * this processor has, at 1 and 3 threads.
+ * this processor has, at 1 and 3 threads; and whether features of few bins are scanned by
+ * scan_few or by scan_feature.
  */
 #include "../../common/gbt.c"
 
@@ -276,7 +277,9 @@ check_random(void)
 		p.seed = next_u64(&s);
 		p.nthreads = 1 + (int)(next_u64(&s) % 2);
 		count_speed = 0;
+		few_bins = 0; /* every feature by scan_feature */
 		never = gbt_fit(&p, &d, NULL, err, sizeof err);
+		few_bins = 8;
 		if (!never) /* one class, say: nothing to compare */
 			continue;
 		for (int sp = 0; sp < 2; sp++) {
