@@ -750,6 +750,7 @@ struct trainer {
 	size_t cap;
 	struct wnode *w;
 	uint8_t *all_features, *tree_features, *level_features;
+	size_t *fidx; /* nf: sample_features's scratch */
 	/* per-level scratch */
 	size_t *level, *next, level_cap;
 	struct hbin *hist[2], *scratch;
@@ -832,12 +833,11 @@ static void
 sample_features(struct trainer *tr, const uint8_t *from, uint8_t *to, double frac)
 {
 	size_t nf = tr->nf, k = 0, want;
-	size_t *idx;
+	size_t *idx = tr->fidx;
 
 	memcpy(to, from, nf);
 	if (frac >= 1)
 		return;
-	idx = xmalloc(nf * sizeof *idx);
 	for (size_t j = 0; j < nf; j++)
 		if (from[j])
 			idx[k++] = j;
@@ -854,7 +854,6 @@ sample_features(struct trainer *tr, const uint8_t *from, uint8_t *to, double fra
 	memset(to, 0, nf);
 	for (size_t i = 0; i < want && i < k; i++)
 		to[idx[i]] = 1;
-	free(idx);
 }
 
 /*
@@ -2537,6 +2536,7 @@ trainer_init(struct trainer *tr, const struct gbt_params *p, struct gbt_model *m
 	memset(tr->all_features, 1, nf);
 	tr->tree_features = xmalloc(nf ? nf : 1);
 	tr->level_features = xmalloc(nf ? nf : 1);
+	tr->fidx = xmalloc((nf ? nf : 1) * sizeof *tr->fidx);
 	pthread_once(&count_once, count_choose);
 	tr->rowfeat = xmalloc((nf ? nf : 1) * sizeof *tr->rowfeat);
 	for (size_t j = 0; j < nf; j++)
@@ -2559,6 +2559,7 @@ trainer_free(struct trainer *tr)
 	free(tr->all_features);
 	free(tr->tree_features);
 	free(tr->level_features);
+	free(tr->fidx);
 	free(tr->level);
 	free(tr->next);
 	free(tr->hist[0]);
