@@ -751,8 +751,11 @@ struct trainer {
 	struct wnode *w;
 	uint8_t *all_features, *tree_features, *level_features;
 	size_t *fidx; /* nf: sample_features's scratch */
-	/* per-level scratch */
-	size_t *level, *next, level_cap;
+	/* per-level scratch, level_cap nodes: the level, the next, a level's smaller children,
+	 * each node's best split and the features it may split on (nf each) */
+	size_t *level, *next, *small, level_cap;
+	struct split *best;
+	uint8_t *node_features;
 	struct hbin *hist[2], *scratch;
 	size_t hist_cap[2], scratch_tasks;
 	struct task *tasks;
@@ -1774,6 +1777,9 @@ reserve_level(struct trainer *tr, size_t n, int which)
 		tr->level_cap = n;
 		tr->level = xreallocarray(tr->level, n, sizeof *tr->level);
 		tr->next = xreallocarray(tr->next, n, sizeof *tr->next);
+		tr->small = xreallocarray(tr->small, n, sizeof *tr->small);
+		tr->best = xreallocarray(tr->best, n, sizeof *tr->best);
+		tr->node_features = xreallocarray(tr->node_features, n, tr->nf ? tr->nf : 1);
 	}
 	if (which >= 0 && n > tr->hist_cap[which]) {
 		free(tr->hist[which]);
@@ -1818,7 +1824,7 @@ apply_split(struct trainer *tr, size_t node, const struct split *s, int depth)
 static void
 child_hists(struct trainer *tr, const size_t *split, size_t nsplit, int which)
 {
-	size_t *small = xmalloc(nsplit * sizeof *small);
+	size_t *small = tr->small;
 
 	for (size_t k = 0; k < nsplit; k++) {
 		size_t l = (size_t)tr->t->left[split[k]], r = (size_t)tr->t->right[split[k]];
@@ -1836,7 +1842,6 @@ child_hists(struct trainer *tr, const size_t *split, size_t nsplit, int which)
 
 		hist_sub(bh, ph, sh, tr->nslots); /* sibling = parent − smaller child */
 	}
-	free(small);
 }
 
 /* The histogram of the rows list[0 .. n) into h, through the root's working node (whose
@@ -1949,8 +1954,6 @@ grow_tree(struct trainer *tr, struct gbt_tree *t)
 {
 	const struct gbt_params *p = tr->p;
 	size_t nf = tr->nf, nlevel = 1;
-	struct split *best = NULL;
-	uint8_t *node_features = NULL;
 	int cur = 0, bitmap;
 
 	memset(t, 0, sizeof *t);
@@ -1983,8 +1986,9 @@ grow_tree(struct trainer *tr, struct gbt_tree *t)
 				set_leaf(tr, tr->level[k]);
 			break;
 		}
-		best = xreallocarray(best, nlevel, sizeof *best);
-		node_features = xreallocarray(node_features, nlevel, nf);
+		struct split *best = tr->best;
+		uint8_t *node_features = tr->node_features;
+
 		sample_features(tr, tr->tree_features, tr->level_features, p->colsample_bylevel);
 		for (size_t k = 0; k < nlevel; k++)
 			sample_features(tr, tr->level_features, node_features + k * nf,
@@ -2013,8 +2017,6 @@ grow_tree(struct trainer *tr, struct gbt_tree *t)
 		memcpy(tr->level, tr->next, nlevel * sizeof *tr->level);
 		cur = !cur;
 	}
-	free(best);
-	free(node_features);
 }
 
 /* ---- objectives ---- */
@@ -2562,6 +2564,9 @@ trainer_free(struct trainer *tr)
 	free(tr->fidx);
 	free(tr->level);
 	free(tr->next);
+	free(tr->small);
+	free(tr->best);
+	free(tr->node_features);
 	free(tr->hist[0]);
 	free(tr->hist[1]);
 	free(tr->scratch);
