@@ -335,6 +335,19 @@ check_budget(void)
 	binned_free(b);
 }
 
+/* XGBRFClassifier's parameters with trees, depth and seed. */
+static struct gbt_params
+forest(long trees, long depth, uint64_t seed)
+{
+	struct gbt_params p;
+
+	gbt_params_forest(&p);
+	p.num_parallel_tree = trees;
+	p.max_depth = depth;
+	p.seed = seed;
+	return p;
+}
+
 int
 main(void)
 {
@@ -346,10 +359,7 @@ main(void)
 	make_data();
 	check_budget();
 
-	gbt_params_forest(&p);
-	p.num_parallel_tree = 20;
-	p.max_depth = 8;
-	p.seed = 5;
+	p = forest(20, 8, 5);
 	check_fits("forest", &p);
 
 	p.subsample = 1;
@@ -369,10 +379,7 @@ main(void)
 	/* bitmaps of several chunks, shared among threads */
 	nrows = NLARGE;
 	make_data();
-	gbt_params_forest(&p);
-	p.num_parallel_tree = 4;
-	p.max_depth = 6;
-	p.seed = 9;
+	p = forest(4, 6, 9);
 	check_fits("forest, 70,000 rows", &p);
 	check_random();
 	return check_summary();
