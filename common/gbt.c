@@ -762,11 +762,26 @@ struct trainer {
 	size_t ntasks, cap_tasks, task_rows; /* task_rows: the rows of all the tasks */
 };
 
+/* Feature j's column of bins (feature-major): two bytes a row when b->wide, else one. */
+static inline const void *
+bin_col(const struct gbt_binned *b, size_t j)
+{
+	return b->wide ? (const void *)(b->cbins16 + j * b->nrows)
+	               : (const void *)(b->cbins8 + j * b->nrows);
+}
+
+/* The bin of row r in a feature's column of bins, two bytes each when wide, else one. */
+static inline uint32_t
+col_bin(const void *col, int wide, size_t r)
+{
+	return wide ? ((const uint16_t *)col)[r] : ((const uint8_t *)col)[r];
+}
+
 /* The bin of a row's value of feature j. */
 static uint32_t
 bin_at(const struct gbt_binned *b, size_t row, size_t j)
 {
-	return b->wide ? b->cbins16[j * b->nrows + row] : b->cbins8[j * b->nrows + row];
+	return col_bin(bin_col(b, j), b->wide, row);
 }
 
 /* A slice of one node's rows: the unit of parallel histogram and partition work. */
@@ -906,18 +921,11 @@ only_chunk(const struct trainer *tr, size_t ti)
 	return t->chunk == 0 && (ti + 1 == tr->ntasks || tr->tasks[ti + 1].node != t->node);
 }
 
-/* The bin of row r in a feature's column of bins, two bytes each when wide, else one. */
-static inline uint32_t
-col_bin(const void *col, int wide, size_t r)
-{
-	return wide ? ((const uint16_t *)col)[r] : ((const uint8_t *)col)[r];
-}
-
 /* hist_uncounted on a node held as a bitmap: the rows of its words begin .. end. */
 static void
 hist_uncounted_bits(const struct trainer *tr, const struct task *t, struct hbin *h)
 {
-	const size_t n = tr->n, begin = t->begin, end = t->end;
+	const size_t begin = t->begin, end = t->end;
 	const uint64_t *bits = tr->w[t->node].bits;
 	const struct gpair *gp = tr->gp;
 
@@ -925,8 +933,7 @@ hist_uncounted_bits(const struct trainer *tr, const struct task *t, struct hbin 
 		const size_t j = tr->rowfeat[k];
 		struct hbin *hj = h + tr->hoff[j];
 		const int wide = tr->bins->wide;
-		const void *col = wide ? (const void *)(tr->bins->cbins16 + j * n)
-		                       : (const void *)(tr->bins->cbins8 + j * n);
+		const void *col = bin_col(tr->bins, j);
 
 		for (size_t wd = begin; wd < end; wd++)
 			for (uint64_t x = bits[wd]; x; x &= x - 1) {
@@ -946,7 +953,7 @@ hist_uncounted_bits(const struct trainer *tr, const struct task *t, struct hbin 
 static void
 hist_uncounted(const struct trainer *tr, const struct task *t, struct hbin *h)
 {
-	const size_t n = tr->n, begin = t->begin, end = t->end;
+	const size_t begin = t->begin, end = t->end;
 	const uint32_t *rows = tr->hrows;
 	const struct gpair *gp = tr->gp;
 
@@ -957,25 +964,14 @@ hist_uncounted(const struct trainer *tr, const struct task *t, struct hbin *h)
 	for (size_t k = 0; k < tr->nrowfeat; k++) {
 		const size_t j = tr->rowfeat[k];
 		struct hbin *hj = h + tr->hoff[j];
+		const int wide = tr->bins->wide;
+		const void *col = bin_col(tr->bins, j);
 
-		if (tr->bins->wide) {
-			const uint16_t *col = tr->bins->cbins16 + j * n;
+		for (size_t i = begin; i < end; i++) {
+			uint32_t r = rows[i];
+			f64x2 v = {gp[r].g, gp[r].h};
 
-			for (size_t i = begin; i < end; i++) {
-				uint32_t r = rows[i];
-				f64x2 v = {gp[r].g, gp[r].h};
-
-				*(f64x2 *)&hj[col[r]] += v;
-			}
-		} else {
-			const uint8_t *col = tr->bins->cbins8 + j * n;
-
-			for (size_t i = begin; i < end; i++) {
-				uint32_t r = rows[i];
-				f64x2 v = {gp[r].g, gp[r].h};
-
-				*(f64x2 *)&hj[col[r]] += v;
-			}
+			*(f64x2 *)&hj[col_bin(col, wide, r)] += v;
 		}
 	}
 }
@@ -1377,21 +1373,18 @@ scan_feature(const struct trainer *tr, const struct wnode *w, size_t j, double r
 }
 
 /*
- * split_gains for one candidate, by the same IEEE operations in the same order: the same
- * bits as its lane would have.
+ * split_gains for one candidate: calc_gain does the same IEEE operations as a lane does
+ * (both sides have H > 0 here), in the same order, so it gives the same bits.
  */
 static float
 split_gain1(const struct gbt_params *p, const struct wnode *w, double root_gain, double g1,
             double h1)
 {
-	double a = p->reg_alpha, lambda = p->reg_lambda, mcw = p->min_child_weight;
-	double g2 = w->g - g1, h2 = w->h - h1, t1, t2;
+	double g2 = w->g - g1, h2 = w->h - h1, mcw = p->min_child_weight;
 
 	if (!(h1 >= mcw && h2 >= mcw && h1 > 0 && h2 > 0))
 		return -INFINITY;
-	t1 = g1 > a ? g1 - a : g1 < -a ? g1 + a : 0;
-	t2 = g2 > a ? g2 - a : g2 < -a ? g2 + a : 0;
-	return (float)(t1 * t1 / (h1 + lambda) + t2 * t2 / (h2 + lambda) - root_gain);
+	return (float)(calc_gain(p, g1, h1) + calc_gain(p, g2, h2) - root_gain);
 }
 
 /* a feature of this many bins at most is scanned by scan_few (more gained nothing) */
@@ -1557,11 +1550,11 @@ partition_task(void *ctx, size_t ti)
 	uint32_t sbin = tr->w[t->node].split_bin;
 
 	if (tr->bins->wide)
-		t->nleft = partition_rows(tr->rows, tr->tmp, t->begin, t->end,
-		                          tr->bins->cbins16 + j * tr->n, 1, sbin, miss, dleft);
+		t->nleft = partition_rows(tr->rows, tr->tmp, t->begin, t->end, bin_col(tr->bins, j),
+		                          1, sbin, miss, dleft);
 	else
-		t->nleft = partition_rows(tr->rows, tr->tmp, t->begin, t->end,
-		                          tr->bins->cbins8 + j * tr->n, 0, sbin, miss, dleft);
+		t->nleft = partition_rows(tr->rows, tr->tmp, t->begin, t->end, bin_col(tr->bins, j),
+		                          0, sbin, miss, dleft);
 }
 
 static void
@@ -1652,8 +1645,7 @@ partition_bits_task(void *ctx, size_t k)
 		}
 	} else {
 		const int wide = bn->wide;
-		const void *col = wide ? (const void *)(bn->cbins16 + j * tr->n)
-		                       : (const void *)(bn->cbins8 + j * tr->n);
+		const void *col = bin_col(bn, j);
 
 		for (size_t t = 0; t < W; t++) {
 			uint64_t left = 0;
